@@ -1,0 +1,150 @@
+"""Reading and writing the architecture file: cnnviz's JSON, or Keras's `Sequential.to_json()`.
+
+User files are data: parsed with `json`, checked against the allow-list, never executed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from cnnviz.layers import LAYER_ALIASES, LAYER_TYPES
+from cnnviz.shapes import validate
+from cnnviz.spec import ModelSpec, SpecError
+
+__all__ = ["MAX_FILE_BYTES", "dump_architecture", "load_architecture", "parse_architecture"]
+
+MAX_FILE_BYTES = 2_000_000
+
+# Keys of Keras's get_config() that carry no meaning for cnnviz when they hold these values.
+_IGNORABLE = {
+    "dtype": None,
+    "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+    "depthwise_regularizer": None, "pointwise_regularizer": None,
+    "beta_regularizer": None, "gamma_regularizer": None,
+    "kernel_constraint": None, "bias_constraint": None, "depthwise_constraint": None,
+    "pointwise_constraint": None, "beta_constraint": None, "gamma_constraint": None,
+    "noise_shape": None, "lora_rank": None, "lora_alpha": None, "quantization_config": None,
+    "synchronized": False, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99,
+    "beta_initializer": "zeros", "gamma_initializer": "ones",
+    "moving_mean_initializer": "zeros", "moving_variance_initializer": "ones",
+}  # fmt: skip
+_ALWAYS_IGNORED = {"dtype", "renorm_momentum"}
+
+
+def _keras_initializer(value: Any) -> Any:
+    """`{"class_name": "GlorotUniform", "config": {"seed": null}}` → `"glorot_uniform"`."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("class_name"), str):
+        return value
+    config = value.get("config") or {}
+    if any(item is not None for item in config.values()):
+        return value
+    from cnnviz.layers import auto_name
+
+    return auto_name(value["class_name"])
+
+
+def _keras_layer(entry: Any, index: int) -> dict[str, Any] | None:
+    if not isinstance(entry, Mapping):
+        raise SpecError(f"layer {index + 1} of the Keras model is not an object")
+    class_name = entry.get("class_name")
+    if class_name == "InputLayer":
+        return None
+    raw = entry.get("config")
+    config = dict(raw) if isinstance(raw, Mapping) else {}
+    known_class = LAYER_TYPES.get(LAYER_ALIASES.get(str(class_name), str(class_name)))
+    supported = set(known_class.__dataclass_fields__) if known_class else set()
+    cleaned: dict[str, Any] = {}
+    for key, value in config.items():
+        value = _keras_initializer(value)
+        if key in _ALWAYS_IGNORED or (key not in supported and key in _IGNORABLE and
+                                      value == _IGNORABLE[key]):
+            continue
+        if key == "activation" and value == "linear":
+            continue
+        if key == "data_format" and value == "channels_last":
+            continue
+        cleaned[key] = value
+    return {"class_name": class_name, "config": cleaned}
+
+
+def _keras_input_shape(config: Mapping[str, Any], layers: list[Any]) -> Any:
+    for entry in layers:
+        if isinstance(entry, Mapping):
+            inner = entry.get("config") if isinstance(entry.get("config"), Mapping) else {}
+            for key in ("batch_shape", "batch_input_shape"):
+                if isinstance(inner.get(key), list):
+                    return inner[key][1:]
+            build = entry.get("build_config")
+            if isinstance(build, Mapping) and isinstance(build.get("input_shape"), list):
+                return build["input_shape"][1:]
+    build = config.get("build_input_shape")
+    return build[1:] if isinstance(build, list) else None
+
+
+def _from_keras_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    if data.get("class_name") != "Sequential":
+        raise SpecError(
+            "only Keras Sequential models can be imported",
+            field="class_name",
+            received=data.get("class_name"),
+            fix="export a keras.Sequential model with model.to_json()",
+        )
+    config = data.get("config")
+    if not isinstance(config, Mapping) or not isinstance(config.get("layers"), list):
+        raise SpecError("the Keras model JSON has no list of layers under config.layers")
+    keras_layers = config["layers"]
+    input_shape = _keras_input_shape(config, keras_layers)
+    if input_shape is None:
+        raise SpecError(
+            "the Keras model JSON does not say its input shape",
+            fix="build the model with keras.Input(shape=...) before calling to_json()",
+        )
+    layers = [_keras_layer(entry, index) for index, entry in enumerate(keras_layers)]
+    name = config.get("name")
+    return {
+        "name": name if isinstance(name, str) else "model",
+        "input_shape": input_shape,
+        "layers": [layer for layer in layers if layer is not None],
+    }
+
+
+def parse_architecture(data: Any) -> ModelSpec:
+    """A decoded JSON value (cnnviz/1 or Keras's Sequential JSON) → a `ModelSpec`."""
+    if isinstance(data, Mapping) and "module" in data and "class_name" in data:
+        data = _from_keras_json(data)
+    return ModelSpec.from_dict(data)
+
+
+def load_architecture(source: str | bytes | Mapping[str, Any]) -> ModelSpec:
+    """Text, bytes or a dict → a validated `ModelSpec` (shapes checked too), or `SpecError`."""
+    if isinstance(source, Mapping):
+        spec = parse_architecture(source)
+    else:
+        if len(source) > MAX_FILE_BYTES:
+            raise SpecError(
+                f"the architecture file is {len(source):,} bytes; cnnviz reads up to "
+                f"{MAX_FILE_BYTES:,}",
+                fix="check that this is an architecture JSON file",
+            )
+        try:
+            text = source.decode("utf-8") if isinstance(source, bytes) else source
+            data = json.loads(text)
+        except UnicodeDecodeError:
+            raise SpecError("the file is not UTF-8 text", fix="choose a .json file") from None
+        except json.JSONDecodeError as error:
+            raise SpecError(
+                f"the file is not valid JSON (line {error.lineno}, column {error.colno}: "
+                f"{error.msg})",
+                fix="fix the JSON or download the architecture again",
+            ) from None
+        except RecursionError:
+            raise SpecError("the JSON is nested too deeply to be an architecture") from None
+        spec = parse_architecture(data)
+    validate(spec)
+    return spec
+
+
+def dump_architecture(spec: ModelSpec, *, indent: int | None = 2) -> str:
+    return json.dumps(spec.to_dict(), indent=indent, ensure_ascii=False)

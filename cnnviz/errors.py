@@ -1,0 +1,75 @@
+"""The one exception type for an architecture that Keras would not accept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["SpecError", "LayerRef"]
+
+
+@dataclass(frozen=True)
+class LayerRef:
+    """Which layer an error is about: its position in the stack (0-based), class and name."""
+
+    index: int
+    class_name: str
+    name: str | None = None
+
+    def describe(self) -> str:
+        label = f"Layer {self.index + 1} ({self.class_name}"
+        if self.name:
+            label += f" '{self.name}'"
+        return label + ")"
+
+
+class SpecError(ValueError):
+    """An invalid architecture: names the layer, the field, the received value and a fix."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        field: str | None = None,
+        received: object = None,
+        fix: str | None = None,
+        layer: LayerRef | None = None,
+    ) -> None:
+        self.problem = problem
+        self.field = field
+        self.received = received
+        self.fix = fix
+        self.layer = layer
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        parts = []
+        if self.layer is not None:
+            parts.append(self.layer.describe() + ":")
+        if self.field is not None:
+            parts.append(f"`{self.field}`:")
+        parts.append(self.problem.rstrip("."))
+        text = " ".join(parts) + "."
+        if self.field is not None:
+            text += f" Received: {self.field}={self.received!r}."
+        if self.fix:
+            text += f" Fix: {self.fix.rstrip('.')}."
+        return text
+
+    def at_layer(self, layer: LayerRef) -> SpecError:
+        """The same error, attributed to a layer (keeps a layer already set)."""
+        if self.layer is not None:
+            return self
+        return SpecError(
+            self.problem, field=self.field, received=self.received, fix=self.fix, layer=layer
+        )
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (_rebuild, (self.problem, self.field, self.received, self.fix, self.layer))
+
+
+def _rebuild(
+    problem: str, field: str | None, received: object, fix: str | None, layer: LayerRef | None
+) -> SpecError:
+    return SpecError(problem, field=field, received=received, fix=fix, layer=layer)
+

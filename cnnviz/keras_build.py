@@ -1,0 +1,45 @@
+"""`ModelSpec` → `keras.Model`. Keras is imported inside the functions: it costs seconds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cnnviz.shapes import validate
+from cnnviz.spec import ModelSpec
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["build_model", "keras_layer_kwargs"]
+
+
+def keras_layer_kwargs(spec: ModelSpec, index: int) -> dict[str, Any]:
+    """The constructor arguments of layer `index`, with its resolved name."""
+    layer = spec.layers[index]
+    kwargs = layer.config(include_defaults=True)
+    kwargs["name"] = spec.layer_names()[index]
+    return {key: _to_python(value) for key, value in kwargs.items()}
+
+
+def _to_python(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_to_python(item) for item in value)
+    return value
+
+
+def build_model(spec: ModelSpec, *, seed: int | None = None) -> keras.Sequential:
+    """A built `keras.Sequential` with the spec's layers and names.
+
+    The spec is validated first, so Keras never sees an architecture it would reject.
+    `seed` makes the initial weights reproducible.
+    """
+    validate(spec)
+    import keras
+
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    layers: list[Any] = [keras.Input(shape=spec.input_shape, name="input")]
+    for index, layer in enumerate(spec.layers):
+        layer_class = getattr(keras.layers, layer.class_name)
+        layers.append(layer_class(**keras_layer_kwargs(spec, index)))
+    return keras.Sequential(layers, name=spec.name)

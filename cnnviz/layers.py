@@ -1,0 +1,298 @@
+"""One frozen dataclass per supported Keras layer.
+
+Field names and defaults are exactly the Keras 3 constructor arguments; values are
+normalised once, at construction (`3` → `(3, 3)`, `'linear'` → `None`), as Keras does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from cnnviz import fields as f
+from cnnviz.errors import SpecError
+
+__all__ = [
+    "LAYER_TYPES",
+    "LAYER_ALIASES",
+    "LayerSpec",
+    "Conv2DSpec",
+    "SeparableConv2DSpec",
+    "DepthwiseConv2DSpec",
+    "MaxPooling2DSpec",
+    "AveragePooling2DSpec",
+    "GlobalAveragePooling2DSpec",
+    "GlobalMaxPooling2DSpec",
+    "FlattenSpec",
+    "DenseSpec",
+    "DropoutSpec",
+    "SpatialDropout2DSpec",
+    "ActivationSpec",
+    "BatchNormalizationSpec",
+    "ZeroPadding2DSpec",
+    "auto_name",
+]
+
+Pair = tuple[int, int]
+
+_PADDING = f.choice(("valid", "same"))
+
+
+def _arg(coerce: f.Coercer, default: Any = dataclasses.MISSING) -> Any:
+    return field(default=default, metadata={"coerce": coerce})
+
+
+def auto_name(class_name: str) -> str:
+    """Keras's default layer name prefix: `SeparableConv2D` → `separable_conv2d`."""
+    snake = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", snake).lower()
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerSpec:
+    """Common to every layer: Keras's `name` and `trainable` keyword arguments."""
+
+    class_name: ClassVar[str] = "Layer"
+
+    name: str | None = _arg(f.layer_name, None)
+    trainable: bool = _arg(f.boolean, True)
+
+    def __post_init__(self) -> None:
+        for spec_field in dataclasses.fields(self):
+            coerce = spec_field.metadata.get("coerce")
+            if coerce is not None:
+                value = getattr(self, spec_field.name)
+                object.__setattr__(self, spec_field.name, coerce(value, spec_field.name))
+        self.check()
+
+    def check(self) -> None:
+        """Rules that involve more than one field (Keras's constructor checks)."""
+
+    def config(self, *, include_defaults: bool = False) -> dict[str, Any]:
+        """The Keras constructor arguments, JSON-ready; only non-default ones unless asked."""
+        config: dict[str, Any] = {}
+        for spec_field in dataclasses.fields(self):
+            value = getattr(self, spec_field.name)
+            if not include_defaults and value == spec_field.default:
+                continue
+            config[spec_field.name] = _to_json(value)
+        return config
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_to_json(item) for item in value]
+    return value
+
+
+def _check_strides_with_dilation(strides: Pair, dilation_rate: Pair) -> None:
+    # keras/src/layers/convolutional/base_conv.py: "`strides > 1` not supported in
+    # conjunction with `dilation_rate > 1`".
+    if max(strides) > 1 and max(dilation_rate) > 1:
+        raise SpecError(
+            "strides > 1 cannot be combined with dilation_rate > 1",
+            field="strides",
+            received=list(strides),
+            fix="set strides to 1 or dilation_rate to 1",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv2DSpec(LayerSpec):
+    class_name: ClassVar[str] = "Conv2D"
+
+    filters: int = _arg(f.positive_int)
+    kernel_size: Pair = _arg(f.int_pair)
+    strides: Pair = _arg(f.int_pair, (1, 1))
+    padding: str = _arg(_PADDING, "valid")
+    data_format: None = _arg(f.data_format, None)
+    dilation_rate: Pair = _arg(f.int_pair, (1, 1))
+    groups: int = _arg(f.positive_int, 1)
+    activation: str | None = _arg(f.activation, None)
+    use_bias: bool = _arg(f.boolean, True)
+    kernel_initializer: str = _arg(f.initializer, "glorot_uniform")
+    bias_initializer: str = _arg(f.initializer, "zeros")
+
+    def check(self) -> None:
+        _check_strides_with_dilation(self.strides, self.dilation_rate)
+        if self.filters % self.groups:
+            raise SpecError(
+                f"filters ({self.filters}) must be divisible by groups",
+                field="groups",
+                received=self.groups,
+                fix="choose groups that divides filters, e.g. 1",
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeparableConv2DSpec(LayerSpec):
+    class_name: ClassVar[str] = "SeparableConv2D"
+
+    filters: int = _arg(f.positive_int)
+    kernel_size: Pair = _arg(f.int_pair)
+    strides: Pair = _arg(f.int_pair, (1, 1))
+    padding: str = _arg(_PADDING, "valid")
+    data_format: None = _arg(f.data_format, None)
+    dilation_rate: Pair = _arg(f.int_pair, (1, 1))
+    depth_multiplier: int = _arg(f.positive_int, 1)
+    activation: str | None = _arg(f.activation, None)
+    use_bias: bool = _arg(f.boolean, True)
+    depthwise_initializer: str = _arg(f.initializer, "glorot_uniform")
+    pointwise_initializer: str = _arg(f.initializer, "glorot_uniform")
+    bias_initializer: str = _arg(f.initializer, "zeros")
+
+    def check(self) -> None:
+        _check_strides_with_dilation(self.strides, self.dilation_rate)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DepthwiseConv2DSpec(LayerSpec):
+    class_name: ClassVar[str] = "DepthwiseConv2D"
+
+    kernel_size: Pair = _arg(f.int_pair)
+    strides: Pair = _arg(f.int_pair, (1, 1))
+    padding: str = _arg(_PADDING, "valid")
+    depth_multiplier: int = _arg(f.positive_int, 1)
+    data_format: None = _arg(f.data_format, None)
+    dilation_rate: Pair = _arg(f.int_pair, (1, 1))
+    activation: str | None = _arg(f.activation, None)
+    use_bias: bool = _arg(f.boolean, True)
+    depthwise_initializer: str = _arg(f.initializer, "glorot_uniform")
+    bias_initializer: str = _arg(f.initializer, "zeros")
+
+    def check(self) -> None:
+        _check_strides_with_dilation(self.strides, self.dilation_rate)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaxPooling2DSpec(LayerSpec):
+    class_name: ClassVar[str] = "MaxPooling2D"
+
+    pool_size: Pair = _arg(f.int_pair, (2, 2))
+    strides: Pair | None = _arg(f.optional_int_pair, None)
+    padding: str = _arg(_PADDING, "valid")
+    data_format: None = _arg(f.data_format, None)
+
+    @property
+    def effective_strides(self) -> Pair:
+        return self.strides if self.strides is not None else self.pool_size
+
+
+@dataclass(frozen=True, kw_only=True)
+class AveragePooling2DSpec(MaxPooling2DSpec):
+    class_name: ClassVar[str] = "AveragePooling2D"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlobalAveragePooling2DSpec(LayerSpec):
+    class_name: ClassVar[str] = "GlobalAveragePooling2D"
+
+    data_format: None = _arg(f.data_format, None)
+    keepdims: bool = _arg(f.boolean, False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlobalMaxPooling2DSpec(GlobalAveragePooling2DSpec):
+    class_name: ClassVar[str] = "GlobalMaxPooling2D"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlattenSpec(LayerSpec):
+    class_name: ClassVar[str] = "Flatten"
+
+    data_format: None = _arg(f.data_format, None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DenseSpec(LayerSpec):
+    class_name: ClassVar[str] = "Dense"
+
+    units: int = _arg(f.positive_int)
+    activation: str | None = _arg(f.activation, None)
+    use_bias: bool = _arg(f.boolean, True)
+    kernel_initializer: str = _arg(f.initializer, "glorot_uniform")
+    bias_initializer: str = _arg(f.initializer, "zeros")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DropoutSpec(LayerSpec):
+    class_name: ClassVar[str] = "Dropout"
+
+    rate: float = _arg(f.probability)
+    seed: int | None = _arg(f.optional_int, None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpatialDropout2DSpec(LayerSpec):
+    class_name: ClassVar[str] = "SpatialDropout2D"
+
+    rate: float = _arg(f.probability)
+    data_format: None = _arg(f.data_format, None)
+    seed: int | None = _arg(f.optional_int, None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActivationSpec(LayerSpec):
+    class_name: ClassVar[str] = "Activation"
+
+    activation: str | None = _arg(f.activation)
+
+
+def _last_axis(value: Any, field_name: str) -> int:
+    if value not in (-1, 3) or isinstance(value, bool):
+        raise SpecError(
+            "cnnviz normalises the channels axis only (axis=-1)",
+            field=field_name,
+            received=value,
+            fix="remove axis or set it to -1",
+        )
+    return -1
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchNormalizationSpec(LayerSpec):
+    class_name: ClassVar[str] = "BatchNormalization"
+
+    axis: int = _arg(_last_axis, -1)
+    momentum: float = _arg(f.real_in_range(0.0, 1.0), 0.99)
+    epsilon: float = _arg(f.real_in_range(0.0, 1.0, include_low=False), 0.001)
+    center: bool = _arg(f.boolean, True)
+    scale: bool = _arg(f.boolean, True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZeroPadding2DSpec(LayerSpec):
+    class_name: ClassVar[str] = "ZeroPadding2D"
+
+    padding: tuple[Pair, Pair] = _arg(f.padding_pairs, ((1, 1), (1, 1)))
+    data_format: None = _arg(f.data_format, None)
+
+
+LAYER_TYPES: dict[str, type[LayerSpec]] = {
+    cls.class_name: cls
+    for cls in (
+        Conv2DSpec,
+        SeparableConv2DSpec,
+        DepthwiseConv2DSpec,
+        MaxPooling2DSpec,
+        AveragePooling2DSpec,
+        GlobalAveragePooling2DSpec,
+        GlobalMaxPooling2DSpec,
+        FlattenSpec,
+        DenseSpec,
+        DropoutSpec,
+        SpatialDropout2DSpec,
+        ActivationSpec,
+        BatchNormalizationSpec,
+        ZeroPadding2DSpec,
+    )
+}
+
+LAYER_ALIASES: dict[str, str] = {
+    "MaxPool2D": "MaxPooling2D",
+    "AvgPool2D": "AveragePooling2D",
+    "GlobalAvgPool2D": "GlobalAveragePooling2D",
+    "GlobalMaxPool2D": "GlobalMaxPooling2D",
+}

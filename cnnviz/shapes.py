@@ -1,0 +1,343 @@
+"""Output shapes, parameter counts and the arithmetic behind them, as Keras computes them.
+
+Pure integer arithmetic: this module imports neither TensorFlow nor Keras.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cnnviz import formulas as fx
+from cnnviz.errors import SpecError
+from cnnviz.layers import (
+    ActivationSpec,
+    AveragePooling2DSpec,
+    BatchNormalizationSpec,
+    Conv2DSpec,
+    DenseSpec,
+    DepthwiseConv2DSpec,
+    DropoutSpec,
+    FlattenSpec,
+    GlobalAveragePooling2DSpec,
+    GlobalMaxPooling2DSpec,
+    LayerSpec,
+    MaxPooling2DSpec,
+    SeparableConv2DSpec,
+    SpatialDropout2DSpec,
+    ZeroPadding2DSpec,
+)
+from cnnviz.spec import ModelSpec
+
+__all__ = [
+    "BYTES_PER_VALUE",
+    "LayerSummary",
+    "ModelSummary",
+    "summarize",
+    "validate",
+    "readable_size",
+]
+
+BYTES_PER_VALUE = 4  # float32
+Shape = tuple[int, ...]  # without the batch axis: (H, W, C) or (N,)
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class LayerSummary:
+    index: int
+    name: str
+    class_name: str
+    input_shape: Shape
+    output_shape: Shape
+    trainable_params: int
+    non_trainable_params: int
+    param_formula: str
+    shape_formula: str
+    macs: int
+    receptive_field: Pair | None  # on the input, in pixels; None once the map is flattened
+
+    @property
+    def params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+    @property
+    def keras_output_shape(self) -> tuple[int | None, ...]:
+        return (None, *self.output_shape)
+
+    @property
+    def output_values(self) -> int:
+        return fx.product(self.output_shape)
+
+    @property
+    def output_bytes(self) -> int:
+        return self.output_values * BYTES_PER_VALUE
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """Every layer up to the first invalid one; `error` says what stopped it, if anything."""
+
+    spec: ModelSpec
+    layers: tuple[LayerSummary, ...]
+    error: SpecError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(layer.trainable_params for layer in self.layers)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return sum(layer.non_trainable_params for layer in self.layers)
+
+    @property
+    def total_params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+    @property
+    def total_macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def activation_bytes(self) -> int:
+        """Float32 bytes of every layer's output for one image (input included)."""
+        input_bytes = fx.product(self.spec.input_shape) * BYTES_PER_VALUE
+        return input_bytes + sum(layer.output_bytes for layer in self.layers)
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.layers[-1].output_shape if self.layers else self.spec.input_shape
+
+
+def readable_size(num_bytes: float) -> str:
+    """Keras's `readable_memory_size` (keras/src/utils/summary_utils.py): 1024-based, 2 dp."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if num_bytes / 1024 < 1:
+            return f"{num_bytes:.2f} {unit}"
+        num_bytes /= 1024
+    return f"{num_bytes:.2f} PB"
+
+
+@dataclass
+class _Outcome:
+    output_shape: Shape
+    shape_formula: str
+    trainable: int = 0
+    non_trainable: int = 0
+    param_formula: str = "0 (no weights)"
+    macs: int = 0
+    window: tuple[Pair, Pair] | None = None  # (kernel extent, strides) for the receptive field
+    flattens: bool = False
+
+
+def _require_image(shape: Shape, layer: LayerSpec) -> tuple[int, int, int]:
+    if len(shape) != 3:
+        raise SpecError(
+            f"{layer.class_name} needs an image-shaped input (height, width, channels), "
+            f"but it receives a flat vector of {shape[0]:,} values",
+            fix="move this layer above the Flatten or global pooling layer",
+        )
+    return shape[0], shape[1], shape[2]
+
+
+def _conv_outcome(layer: Conv2DSpec | SeparableConv2DSpec | DepthwiseConv2DSpec,
+                  shape: Shape) -> tuple[tuple[int, int, int], Pair, str]:
+    height, width, channels = _require_image(shape, layer)
+    extent = fx.dilated_extent(layer.kernel_size, layer.dilation_rate)
+    sides = fx.window_output((height, width), extent, layer.strides, layer.padding)
+    if min(sides) <= 0:
+        raise SpecError(
+            f"the {fx.by(extent)} kernel"
+            + ("" if extent == layer.kernel_size else " (after dilation)")
+            + f" is larger than its {height}×{width} input, so the output would be empty",
+            field="kernel_size",
+            received=list(layer.kernel_size),
+            fix="use padding='same', a smaller kernel_size, or fewer pooling layers before it",
+        )
+    formula = fx.window_formula((height, width), layer.kernel_size, layer.dilation_rate,
+                                layer.strides, layer.padding)
+    return (height, width, channels), (sides[0], sides[1]), formula
+
+
+def _conv2d(layer: Conv2DSpec, shape: Shape) -> _Outcome:
+    (_, _, channels), (out_h, out_w), formula = _conv_outcome(layer, shape)
+    if channels % layer.groups:
+        raise SpecError(
+            f"the {channels} input channels must be divisible by groups",
+            field="groups",
+            received=layer.groups,
+            fix="choose groups that divides both the input channels and filters, e.g. 1",
+        )
+    kh, kw = layer.kernel_size
+    per_group = channels // layer.groups
+    params, text = fx.conv_params(kh, kw, per_group, layer.filters, layer.use_bias)
+    return _Outcome(
+        (out_h, out_w, layer.filters),
+        f"{formula} → {fx.by((out_h, out_w, layer.filters))}",
+        params, 0, text,
+        macs=out_h * out_w * kh * kw * per_group * layer.filters,
+        window=(fx.dilated_extent(layer.kernel_size, layer.dilation_rate), layer.strides),
+    )
+
+
+def _separable(layer: SeparableConv2DSpec, shape: Shape) -> _Outcome:
+    (_, _, channels), (out_h, out_w), formula = _conv_outcome(layer, shape)
+    kh, kw = layer.kernel_size
+    params, text = fx.separable_params(
+        kh, kw, channels, layer.depth_multiplier, layer.filters, layer.use_bias
+    )
+    depthwise_macs = out_h * out_w * kh * kw * channels * layer.depth_multiplier
+    pointwise_macs = out_h * out_w * channels * layer.depth_multiplier * layer.filters
+    return _Outcome(
+        (out_h, out_w, layer.filters),
+        f"{formula} → {fx.by((out_h, out_w, layer.filters))}",
+        params, 0, text,
+        macs=depthwise_macs + pointwise_macs,
+        window=(fx.dilated_extent(layer.kernel_size, layer.dilation_rate), layer.strides),
+    )
+
+
+def _depthwise(layer: DepthwiseConv2DSpec, shape: Shape) -> _Outcome:
+    (_, _, channels), (out_h, out_w), formula = _conv_outcome(layer, shape)
+    kh, kw = layer.kernel_size
+    out_channels = channels * layer.depth_multiplier
+    params, text = fx.depthwise_params(kh, kw, channels, layer.depth_multiplier, layer.use_bias)
+    return _Outcome(
+        (out_h, out_w, out_channels),
+        f"{formula} → {fx.by((out_h, out_w, out_channels))}",
+        params, 0, text,
+        macs=out_h * out_w * kh * kw * out_channels,
+        window=(fx.dilated_extent(layer.kernel_size, layer.dilation_rate), layer.strides),
+    )
+
+
+def _pooling(layer: MaxPooling2DSpec, shape: Shape) -> _Outcome:
+    height, width, channels = _require_image(shape, layer)
+    strides = layer.effective_strides
+    sides = fx.window_output((height, width), layer.pool_size, strides, layer.padding)
+    if min(sides) <= 0:
+        raise SpecError(
+            f"the {fx.by(layer.pool_size)} pooling window is larger than its "
+            f"{height}×{width} input, so the output would be empty",
+            field="pool_size",
+            received=list(layer.pool_size),
+            fix="remove this pooling layer, use a smaller pool_size, or padding='same'",
+        )
+    formula = fx.window_formula((height, width), layer.pool_size, (1, 1), strides, layer.padding)
+    out = (sides[0], sides[1], channels)
+    return _Outcome(out, f"{formula} → {fx.by(out)}", window=(layer.pool_size, strides))
+
+
+def _global_pooling(layer: GlobalAveragePooling2DSpec, shape: Shape) -> _Outcome:
+    height, width, channels = _require_image(shape, layer)
+    how = "max" if isinstance(layer, GlobalMaxPooling2DSpec) else "mean"
+    if layer.keepdims:
+        return _Outcome((1, 1, channels), f"{how} over {height}×{width} → 1×1×{channels}",
+                        window=((height, width), (height, width)))
+    return _Outcome((channels,), f"{how} over {height}×{width} → {channels}", flattens=True)
+
+
+def _flatten(layer: FlattenSpec, shape: Shape) -> _Outcome:
+    size = fx.product(shape)
+    if len(shape) == 1:
+        return _Outcome(shape, "already flat → " + f"{size:,}", flattens=True)
+    return _Outcome((size,), f"{fx.dot(shape)} = {size:,}", flattens=True)
+
+
+def _dense(layer: DenseSpec, shape: Shape) -> _Outcome:
+    inputs = shape[-1]
+    params, text = fx.dense_params(inputs, layer.units, layer.use_bias)
+    positions = fx.product(shape[:-1])
+    out = (*shape[:-1], layer.units)
+    if len(shape) == 1:
+        formula = f"units = {layer.units:,}"
+    else:
+        formula = (f"applied at each of the {fx.by(shape[:-1])} positions → {fx.by(out)}")
+    return _Outcome(out, formula, params, 0, text, macs=positions * inputs * layer.units)
+
+
+def _batch_norm(layer: BatchNormalizationSpec, shape: Shape) -> _Outcome:
+    channels = shape[-1]
+    trainable, non_trainable, text = fx.batch_norm_params(channels, layer.center, layer.scale)
+    return _Outcome(shape, "same as input", trainable, non_trainable, text)
+
+
+def _zero_padding(layer: ZeroPadding2DSpec, shape: Shape) -> _Outcome:
+    height, width, channels = _require_image(shape, layer)
+    (top, bottom), (left, right) = layer.padding
+    out = (height + top + bottom, width + left + right, channels)
+    formula = fx.padding_formula((height, width), layer.padding)
+    return _Outcome(out, f"{formula} → {fx.by(out)}")
+
+
+def _passthrough(layer: LayerSpec, shape: Shape) -> _Outcome:
+    if isinstance(layer, SpatialDropout2DSpec):
+        _require_image(shape, layer)
+    return _Outcome(shape, "same as input")
+
+
+_RULES: dict[type[LayerSpec], Callable[..., _Outcome]] = {
+    Conv2DSpec: _conv2d,
+    SeparableConv2DSpec: _separable,
+    DepthwiseConv2DSpec: _depthwise,
+    MaxPooling2DSpec: _pooling,
+    AveragePooling2DSpec: _pooling,
+    GlobalAveragePooling2DSpec: _global_pooling,
+    GlobalMaxPooling2DSpec: _global_pooling,
+    FlattenSpec: _flatten,
+    DenseSpec: _dense,
+    DropoutSpec: _passthrough,
+    SpatialDropout2DSpec: _passthrough,
+    ActivationSpec: _passthrough,
+    BatchNormalizationSpec: _batch_norm,
+    ZeroPadding2DSpec: _zero_padding,
+}
+
+
+def summarize(spec: ModelSpec) -> ModelSummary:
+    """Summarise every layer in order; stop at the first one Keras would reject."""
+    names = spec.layer_names()
+    shape: Shape = spec.input_shape
+    field_of_view: fx.FieldOfView | None = fx.FieldOfView.at_input()
+    summaries: list[LayerSummary] = []
+    for index, layer in enumerate(spec.layers):
+        try:
+            outcome = _RULES[type(layer)](layer, shape)
+        except SpecError as error:
+            return ModelSummary(spec, tuple(summaries), error.at_layer(spec.layer_ref(index)))
+        trainable, non_trainable = outcome.trainable, outcome.non_trainable
+        formula = outcome.param_formula
+        if not layer.trainable and trainable:
+            trainable, non_trainable = 0, trainable + non_trainable
+            formula += " — all non-trainable (trainable=False)"
+        if outcome.flattens:
+            field_of_view = None
+        elif field_of_view is not None and outcome.window is not None:
+            field_of_view = field_of_view.through(*outcome.window)
+        summaries.append(LayerSummary(
+            index=index,
+            name=names[index],
+            class_name=layer.class_name,
+            input_shape=shape,
+            output_shape=outcome.output_shape,
+            trainable_params=trainable,
+            non_trainable_params=non_trainable,
+            param_formula=formula,
+            shape_formula=outcome.shape_formula,
+            macs=outcome.macs,
+            receptive_field=field_of_view.size if field_of_view is not None else None,
+        ))
+        shape = outcome.output_shape
+    return ModelSummary(spec, tuple(summaries))
+
+
+def validate(spec: ModelSpec) -> ModelSummary:
+    """`summarize`, raising the first `SpecError` instead of returning it."""
+    summary = summarize(spec)
+    if summary.error is not None:
+        raise summary.error
+    return summary

@@ -1,0 +1,219 @@
+"""The architecture: `ModelSpec` and its JSON form (`cnnviz/1`), the one source of truth."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cnnviz import fields as f
+from cnnviz.errors import LayerRef, SpecError
+from cnnviz.layers import LAYER_ALIASES, LAYER_TYPES, LayerSpec, auto_name
+
+__all__ = [
+    "FORMAT",
+    "MAX_LAYERS",
+    "MAX_INPUT_SIDE",
+    "MAX_INPUT_CHANNELS",
+    "ModelSpec",
+    "SpecError",
+    "LayerRef",
+    "layer_from_dict",
+    "layer_to_dict",
+    "resolve_class_name",
+]
+
+FORMAT = "cnnviz/1"
+MAX_LAYERS = 400
+MAX_INPUT_SIDE = 4_096
+MAX_INPUT_CHANNELS = 512
+
+Shape3 = tuple[int, int, int]
+
+
+def resolve_class_name(raw: Any, index: int = 0) -> str:
+    if isinstance(raw, str) and raw in LAYER_ALIASES:
+        return LAYER_ALIASES[raw]
+    if isinstance(raw, str) and raw in LAYER_TYPES:
+        return raw
+    raise SpecError(
+        "is not a layer type cnnviz supports",
+        field="class_name",
+        received=raw,
+        fix="use one of " + ", ".join(LAYER_TYPES),
+        layer=LayerRef(index, str(raw)),
+    )
+
+
+def layer_from_dict(entry: Any, index: int = 0) -> LayerSpec:
+    """`{"class_name": ..., "config": {...}}` → a layer spec; errors name the layer."""
+    if not isinstance(entry, Mapping):
+        raise SpecError(
+            "each layer must be an object with 'class_name' and 'config'",
+            layer=LayerRef(index, "?"),
+        )
+    class_name = resolve_class_name(entry.get("class_name"), index)
+    config = entry.get("config", {})
+    if config is None:
+        config = {}
+    ref = LayerRef(index, class_name)
+    if not isinstance(config, Mapping):
+        raise SpecError("'config' must be an object", field="config", received=config, layer=ref)
+    raw_name = config.get("name")
+    if isinstance(raw_name, str):
+        ref = LayerRef(index, class_name, raw_name)
+    cls = LAYER_TYPES[class_name]
+    known = {spec_field.name for spec_field in dataclasses.fields(cls)}
+    for key in config:
+        if key not in known:
+            raise SpecError(
+                f"is not an argument of {class_name} that cnnviz supports",
+                field=str(key),
+                received=config[key],
+                fix="remove it; supported: " + ", ".join(sorted(known)),
+                layer=ref,
+            )
+    missing = [
+        spec_field.name
+        for spec_field in dataclasses.fields(cls)
+        if spec_field.default is dataclasses.MISSING and spec_field.name not in config
+    ]
+    if missing:
+        raise SpecError(
+            f"{class_name} needs a value for {missing[0]}",
+            field=missing[0],
+            received=None,
+            fix=f"add {missing[0]} to the layer's config",
+            layer=ref,
+        )
+    try:
+        return cls(**config)
+    except SpecError as error:
+        raise error.at_layer(ref) from None
+
+
+def layer_to_dict(layer: LayerSpec) -> dict[str, Any]:
+    return {"class_name": layer.class_name, "config": layer.config()}
+
+
+def _input_shape(value: Any) -> Shape3:
+    if not isinstance(value, (list, tuple)) or len(value) != 3:
+        raise SpecError(
+            "must be [height, width, channels]",
+            field="input_shape",
+            received=value,
+            fix="e.g. [28, 28, 1] or [32, 32, 3]",
+        )
+    side = [f.positive_int(item, "input_shape") for item in value]
+    if max(side[:2]) > MAX_INPUT_SIDE or side[2] > MAX_INPUT_CHANNELS:
+        raise SpecError(
+            f"is larger than cnnviz allows ({MAX_INPUT_SIDE} pixels a side, "
+            f"{MAX_INPUT_CHANNELS} channels)",
+            field="input_shape",
+            received=value,
+        )
+    return side[0], side[1], side[2]
+
+
+def _model_name(value: Any) -> str:
+    name = f.layer_name(value, "name")
+    return name if name is not None else "model"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A Sequential CNN: an input shape (H, W, C) and a stack of layers."""
+
+    input_shape: Shape3
+    layers: tuple[LayerSpec, ...] = ()
+    name: str = "model"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "input_shape", _input_shape(self.input_shape))
+        object.__setattr__(self, "name", _model_name(self.name))
+        object.__setattr__(self, "layers", tuple(self.layers))
+        if len(self.layers) > MAX_LAYERS:
+            raise SpecError(
+                f"has {len(self.layers)} layers; cnnviz allows up to {MAX_LAYERS}",
+                field="layers",
+                received=len(self.layers),
+            )
+        names = self.layer_names()
+        explicit = [layer.name for layer in self.layers if layer.name is not None]
+        for index, layer in enumerate(self.layers):
+            if layer.name is not None and explicit.count(layer.name) > 1:
+                raise SpecError(
+                    "another layer has the same name; layer names must be unique",
+                    field="name",
+                    received=layer.name,
+                    fix="rename one of them",
+                    layer=LayerRef(index, layer.class_name, names[index]),
+                )
+
+    def layer_names(self) -> tuple[str, ...]:
+        """Each layer's name: its own, or Keras's default in a fresh session (`conv2d_1`)."""
+        taken = {layer.name for layer in self.layers if layer.name is not None}
+        counters: dict[str, int] = {}
+        names: list[str] = []
+        for layer in self.layers:
+            if layer.name is not None:
+                names.append(layer.name)
+                continue
+            prefix = auto_name(layer.class_name)
+            while True:
+                count = counters.get(prefix, 0)
+                counters[prefix] = count + 1
+                candidate = prefix if count == 0 else f"{prefix}_{count}"
+                if candidate not in taken:
+                    break
+            taken.add(candidate)
+            names.append(candidate)
+        return tuple(names)
+
+    def layer_ref(self, index: int) -> LayerRef:
+        return LayerRef(index, self.layers[index].class_name, self.layer_names()[index])
+
+    def replace_layers(self, layers: Sequence[LayerSpec]) -> ModelSpec:
+        return dataclasses.replace(self, layers=tuple(layers))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "name": self.name,
+            "input_shape": list(self.input_shape),
+            "layers": [layer_to_dict(layer) for layer in self.layers],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ModelSpec:
+        if not isinstance(data, Mapping):
+            raise SpecError("an architecture must be a JSON object", received=type(data).__name__)
+        unknown = set(data) - {"format", "name", "input_shape", "layers"}
+        if unknown:
+            key = sorted(map(str, unknown))[0]
+            raise SpecError(
+                "is not a key of a cnnviz architecture",
+                field=key,
+                received=data[key],
+                fix="use only format, name, input_shape and layers",
+            )
+        if data.get("format", FORMAT) != FORMAT:
+            raise SpecError(
+                f"is not {FORMAT!r}", field="format", received=data.get("format")
+            )
+        raw_layers = data.get("layers", [])
+        if not isinstance(raw_layers, list):
+            raise SpecError("must be a list of layers", field="layers", received=raw_layers)
+        if len(raw_layers) > MAX_LAYERS:
+            raise SpecError(
+                f"has {len(raw_layers)} layers; cnnviz allows up to {MAX_LAYERS}",
+                field="layers",
+                received=len(raw_layers),
+            )
+        layers = tuple(layer_from_dict(entry, index) for index, entry in enumerate(raw_layers))
+        return cls(
+            input_shape=data.get("input_shape"),  # type: ignore[arg-type]
+            layers=layers,
+            name=data.get("name", "model"),
+        )
