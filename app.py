@@ -11,6 +11,8 @@ ensure_defaults()
 
 pages = [
     st.Page("pages/1_Build.py", title="Build", icon="🧱", default=True),
+    st.Page("pages/2_Train.py", title="Train", icon="📈"),
+    st.Page("pages/3_Feature_maps.py", title="Feature maps", icon="🔍"),
 ]
 navigation = st.navigation(pages)
 

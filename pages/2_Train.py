@@ -1,0 +1,7 @@
+"""Train page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.title("Train")
