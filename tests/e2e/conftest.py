@@ -1,0 +1,180 @@
+"""Shared real-browser fixtures: one `streamlit run app.py` per session, headless chromium.
+
+Fixtures:
+- `app_url`: base URL of the app, started once per test session on a free local port.
+- `browser`: a Playwright chromium (Debian's `/usr/bin/chromium`), once per session.
+- `page`: a fresh 1280×800 page per test (its own browser context, so its own session).
+- `wait_for_app`: `wait_for_app(page)` blocks until Streamlit has finished the current run.
+- `screenshot`: `screenshot(page, "name")` saves `tests/e2e/screenshots/name.png`, returns it.
+
+Every test here is skipped with a reason when chromium or Playwright is missing, unless
+`CNNVIZ_REQUIRE_BROWSER=1` (CI), where the same condition fails the tests instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT_DIR = Path(__file__).resolve().parent / "screenshots"
+SERVER_START_TIMEOUT_S = 90.0
+APP_IDLE_TIMEOUT_MS = 60_000
+
+
+def _browser_missing_reason() -> str | None:
+    if not CHROMIUM.exists():
+        return f"chromium is not installed at {CHROMIUM}"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install playwright)"
+    return None
+
+
+def _browser_required() -> bool:
+    return os.environ.get("CNNVIZ_REQUIRE_BROWSER") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    reason = _browser_missing_reason()
+    for item in items:
+        if here not in Path(str(item.fspath)).resolve().parents:
+            continue
+        item.add_marker(pytest.mark.e2e)
+        if reason is not None and not _browser_required():
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    reason = _browser_missing_reason()
+    if reason is not None:
+        pytest.fail(f"CNNVIZ_REQUIRE_BROWSER=1 but {reason}")
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+            while not _healthy(url):
+                if server.poll() is not None:
+                    pytest.fail(f"streamlit exited with {server.returncode}:\n"
+                                + log_path.read_text(errors="replace"))
+                if time.monotonic() > deadline:
+                    pytest.fail(f"streamlit did not answer on {url} within "
+                                f"{SERVER_START_TIMEOUT_S:.0f} s:\n"
+                                + log_path.read_text(errors="replace"))
+                time.sleep(0.25)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    reason = _browser_missing_reason()
+    if reason is not None:
+        pytest.fail(f"CNNVIZ_REQUIRE_BROWSER=1 but {reason}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(APP_IDLE_TIMEOUT_MS)
+    new_page = context.new_page()
+    try:
+        yield new_page
+    finally:
+        context.close()
+
+
+def _wait_for_app(page: Any, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
+    """Until the app is connected and its script is not running (nor about to run)."""
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout_ms
+    )
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            if (!app) return false;
+            const state = app.getAttribute('data-test-script-state');
+            return state === 'notRunning';
+        }""",
+        timeout=timeout_ms,
+    )
+
+
+@pytest.fixture
+def wait_for_app() -> Callable[..., None]:
+    return _wait_for_app
+
+
+@pytest.fixture
+def screenshot() -> Callable[..., Path]:
+    def save(page: Any, name: str, *, full_page: bool = False) -> Path:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOT_DIR / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return save
