@@ -184,6 +184,8 @@ class MaxPooling2DSpec(LayerSpec):
 class AveragePooling2DSpec(MaxPooling2DSpec):
     class_name: ClassVar[str] = "AveragePooling2D"
 
+    pool_size: Pair = _arg(f.int_pair)  # required in Keras 3, unlike MaxPooling2D's
+
 
 @dataclass(frozen=True, kw_only=True)
 class GlobalAveragePooling2DSpec(LayerSpec):
