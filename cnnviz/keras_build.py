@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnnviz.shapes import validate
 from cnnviz.spec import ModelSpec
+from cnnviz.tf_runtime import configure_tensorflow
 
 if TYPE_CHECKING:
     import keras
@@ -34,6 +35,7 @@ def build_model(spec: ModelSpec, *, seed: int | None = None) -> keras.Sequential
     `seed` makes the initial weights reproducible.
     """
     validate(spec)
+    configure_tensorflow()
     import keras
 
     if seed is not None:
