@@ -1,0 +1,104 @@
+"""A minimal Streamlit websocket client: one browser session without the browser.
+
+It speaks the app's own protocol (BackMsg / ForwardMsg protobufs over `/_stcore/stream`),
+so a load test can hold many sessions on a small machine and time each script run.
+Widgets are found by their user key (Streamlit ends a keyed widget's id with `-<key>`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+__all__ = ["RunResult", "StreamlitSession"]
+
+_WIDGET_TYPES = {
+    "button", "checkbox", "color_picker", "date_input", "file_uploader", "multiselect",
+    "number_input", "radio", "selectbox", "slider", "text_area", "text_input", "toggle",
+    "button_group", "segmented_control", "time_input",
+}  # fmt: skip
+
+
+@dataclass
+class RunResult:
+    seconds: float
+    exceptions: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+
+class StreamlitSession:
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/").replace("http", "ws", 1) + "/_stcore/stream"
+        self.widget_ids: dict[str, str] = {}  # user key -> widget id
+        self.widget_states: dict[str, WidgetState] = {}
+        self.page_script_hash = ""
+        self.query_string = ""
+        self._socket: Any = None
+
+    async def connect(self) -> None:
+        self._socket = await websockets.connect(
+            self.url, subprotocols=["streamlit"], max_size=64 * 1024 * 1024, open_timeout=30
+        )
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+
+    def _collect(self, message: ForwardMsg, result: RunResult) -> None:
+        kind = message.WhichOneof("type")
+        if kind == "new_session":
+            self.page_script_hash = message.new_session.page_script_hash
+        elif kind == "page_info_changed":
+            self.query_string = message.page_info_changed.query_string
+        elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            element = message.delta.new_element
+            element_type = element.WhichOneof("type")
+            if element_type == "exception":
+                result.exceptions.append(
+                    f"{element.exception.type}: {element.exception.message}"
+                )
+            elif element_type in ("markdown", "alert"):
+                body = getattr(element, element_type).body
+                result.texts.append(body)
+            elif element_type in _WIDGET_TYPES:
+                widget_id = getattr(element, element_type).id
+                if widget_id.startswith("$$ID-") and "-" in widget_id[5:]:
+                    key = widget_id.split("-", 2)[2]
+                    self.widget_ids[key] = widget_id
+
+    async def rerun(self, timeout: float = 120.0, **changes: Any) -> RunResult:
+        """Set widgets by key (`trigger_value`, `int_value`, …) and wait for the run to finish."""
+        for key, (attribute, value) in changes.items():
+            widget_id = self.widget_ids[key]
+            state = WidgetState(id=widget_id)
+            setattr(state, attribute, value)
+            self.widget_states[widget_id] = state
+        message = BackMsg()
+        message.rerun_script.query_string = self.query_string
+        message.rerun_script.page_script_hash = self.page_script_hash
+        message.rerun_script.widget_states.widgets.extend(self.widget_states.values())
+        start = time.perf_counter()
+        await self._socket.send(message.SerializeToString())
+        result = RunResult(0.0)
+        await asyncio.wait_for(self._until_finished(result), timeout)
+        result.seconds = time.perf_counter() - start
+        for key, (attribute, _) in changes.items():
+            if attribute in ("trigger_value", "json_trigger_value"):
+                self.widget_states.pop(self.widget_ids[key], None)
+        return result
+
+    async def _until_finished(self, result: RunResult) -> None:
+        while True:
+            raw = await self._socket.recv()
+            message = ForwardMsg()
+            message.ParseFromString(raw)
+            self._collect(message, result)
+            if message.WhichOneof("type") == "script_finished":
+                return
