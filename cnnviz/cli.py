@@ -18,7 +18,9 @@ from cnnviz.spec import ModelSpec, SpecError
 
 __all__ = ["COMMAND_MODULES", "CliError", "main", "add_architecture_arguments", "read_spec"]
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "cnnviz.featuremaps_cli",
+)
 
 
 class CliError(Exception):
