@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from typing import Final
 
 import numpy as np
@@ -61,6 +62,8 @@ _KERAS_FILES: Final = {
         "saved under the name cifar-10-batches-py-target_archive)",
     ),
 }
+# One lock per name: two sessions asking for the same uncached dataset load it once.
+_LOAD_LOCKS: Final = {name: threading.Lock() for name in BUILTIN_DATASETS}
 _LUMINANCE: Final = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 _RESIZE_CHUNK: Final = 1024
 
@@ -162,7 +165,8 @@ def load_dataset(name: str, *, seed: int = 0) -> Dataset:
         )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise DatasetError(f"Expected seed as a whole number >= 0. Received: seed={seed!r}")
-    return _cached_builtin(key, int(seed) if key in ("digits", "shapes") else 0)
+    with _LOAD_LOCKS[key]:
+        return _cached_builtin(key, int(seed) if key in ("digits", "shapes") else 0)
 
 
 def load_any(source: str) -> Dataset:

@@ -22,6 +22,21 @@ ALLOWED_FORMATS: Final = ("PNG", "JPEG", "WEBP", "BMP", "GIF")
 _FORMAT_ALIASES: Final = {"MPO": "JPEG"}
 _ALLOWED_TEXT: Final = "PNG, JPEG, WebP, BMP or GIF"
 _CHOOSE: Final = f"choose an image file ({_ALLOWED_TEXT})"
+# Enough to name a refused file's real kind in the message; only allowed formats are parsed.
+_SIGNATURES: Final = (
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"%PDF", "PDF"),
+    (b"8BPS", "Photoshop (PSD)"),
+    (b"\x00\x00\x01\x00", "ICO"),
+    (b"<svg", "SVG"),
+    (b"<?xml", "SVG/XML"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+    (b"\xff\x4f\xff\x51", "JPEG 2000"),
+    (b"qoif", "QOI"),
+    (b"PK\x03\x04", "ZIP archive"),
+)
+_HEIF_BRANDS: Final = {b"heic": "HEIC", b"heix": "HEIC", b"mif1": "HEIF", b"avif": "AVIF"}
 _EXIF_ORIENTATION_TAG: Final = 0x0112
 _WHITE: Final = (255, 255, 255, 255)
 
@@ -32,6 +47,16 @@ class ImageError(ValueError):
 
 def _label(filename: str | None) -> str:
     return f"'{filename}'" if filename else "The file"
+
+
+def _sniff_format(data: bytes) -> str | None:
+    head = data[:16].lstrip()
+    for signature, name in _SIGNATURES:
+        if head.startswith(signature):
+            return name
+    if data[4:8] == b"ftyp":
+        return _HEIF_BRANDS.get(data[8:12])
+    return None
 
 
 def _open(data: bytes, filename: str | None, max_bytes: int) -> Image.Image:
@@ -47,10 +72,17 @@ def _open(data: bytes, filename: str | None, max_bytes: int) -> Image.Image:
             f"{label} is {size:,} bytes, more than the limit of {max_bytes:,} bytes — "
             "choose a smaller image or shrink it first."
         )
+    data = bytes(data)
     try:
-        image = Image.open(io.BytesIO(bytes(data)))
+        image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
     except UnidentifiedImageError:
-        raise ImageError(f"{label} is not an image Pillow can read — {_CHOOSE}.") from None
+        kind = _sniff_format(data)
+        if kind is not None:
+            raise ImageError(
+                f"{label} is in {kind} format, which is not accepted — "
+                f"convert it to {_ALLOWED_TEXT}."
+            ) from None
+        raise ImageError(f"{label} is not an image cnnviz can read — {_CHOOSE}.") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(
             f"{label} declares an enormous picture (a possible decompression bomb) — "
@@ -60,8 +92,9 @@ def _open(data: bytes, filename: str | None, max_bytes: int) -> Image.Image:
         raise ImageError(f"{label} is damaged and cannot be read ({exc}) — {_CHOOSE}.") from None
     real_format = _FORMAT_ALIASES.get(image.format or "", image.format or "unknown")
     if real_format not in ALLOWED_FORMATS:
+        image.close()
         raise ImageError(
-            f"{label} is a {real_format} image, which is not accepted — "
+            f"{label} is in {real_format} format, which is not accepted — "
             f"convert it to {_ALLOWED_TEXT}."
         )
     return image
