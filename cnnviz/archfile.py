@@ -38,7 +38,7 @@ def _keras_initializer(value: Any) -> Any:
     if not isinstance(value, Mapping) or not isinstance(value.get("class_name"), str):
         return value
     config = value.get("config") or {}
-    if any(item is not None for item in config.values()):
+    if not isinstance(config, Mapping) or any(item is not None for item in config.values()):
         return value
     from cnnviz.layers import auto_name
 
@@ -60,8 +60,6 @@ def _keras_layer(entry: Any, index: int) -> dict[str, Any] | None:
         value = _keras_initializer(value)
         if key in _ALWAYS_IGNORED or (key not in supported and key in _IGNORABLE and
                                       value == _IGNORABLE[key]):
-            continue
-        if key == "activation" and value == "linear":
             continue
         if key == "data_format" and value == "channels_last":
             continue
@@ -121,6 +119,11 @@ def load_architecture(source: str | bytes | Mapping[str, Any]) -> ModelSpec:
     """Text, bytes or a dict → a validated `ModelSpec` (shapes checked too), or `SpecError`."""
     if isinstance(source, Mapping):
         spec = parse_architecture(source)
+    elif not isinstance(source, (str, bytes)):
+        raise SpecError(
+            "an architecture must be JSON text or a JSON object",
+            received=type(source).__name__,
+        )
     else:
         if len(source) > MAX_FILE_BYTES:
             raise SpecError(
@@ -141,6 +144,11 @@ def load_architecture(source: str | bytes | Mapping[str, Any]) -> ModelSpec:
             ) from None
         except RecursionError:
             raise SpecError("the JSON is nested too deeply to be an architecture") from None
+        except ValueError:  # an integer of more digits than Python converts (4,300)
+            raise SpecError(
+                "the file holds a number with thousands of digits, too long to read",
+                fix="fix the JSON or download the architecture again",
+            ) from None
         spec = parse_architecture(data)
     validate(spec)
     return spec

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 
-__all__ = ["SpecError", "LayerRef"]
+__all__ = ["SpecError", "LayerRef", "short_repr"]
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel = 3
+_SHORT.maxstring = 60
+_SHORT.maxother = 60
+_SHORT.maxlong = 40
+
+
+def short_repr(value: object) -> str:
+    """`repr`, cut short for huge or deeply nested values (a hostile file's, say)."""
+    try:
+        return _SHORT.repr(value)
+    except (ValueError, RecursionError):  # e.g. an int past Python's digit limit
+        return f"<{type(value).__name__}>"
 
 
 @dataclass(frozen=True)
@@ -51,7 +66,7 @@ class SpecError(ValueError):
         parts.append(self.problem.rstrip("."))
         text = " ".join(parts) + "."
         if self.field is not None:
-            text += f" Received: {self.field}={self.received!r}."
+            text += f" Received: {self.field}={short_repr(self.received)}."
         if self.fix:
             text += f" Fix: {self.fix.rstrip('.')}."
         return text

@@ -115,14 +115,24 @@ def optional_int_pair(value: Any, field: str) -> tuple[int, int] | None:
 
 
 def padding_pairs(value: Any, field: str) -> tuple[tuple[int, int], tuple[int, int]]:
-    """ZeroPadding2D: int, (sym_height, sym_width) or ((top, bottom), (left, right))."""
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        if all(isinstance(part, (list, tuple)) for part in value):
-            top_bottom = _pair(value[0], field, minimum=0, limit=MAX_WINDOW)
-            left_right = _pair(value[1], field, minimum=0, limit=MAX_WINDOW)
-            return top_bottom, left_right
-    height, width = _pair(value, field, minimum=0, limit=MAX_WINDOW)
-    return (height, height), (width, width)
+    """ZeroPadding2D: int, (sym_height, sym_width) or ((top, bottom), (left, right)).
+
+    As keras/src/layers/reshaping/zero_padding2d.py: each of the two entries is an int or a
+    pair on its own, so `[[1, 2], 3]` is ((1, 2), (3, 3)).
+    """
+    if not isinstance(value, (list, tuple)):
+        side = _pair(value, field, minimum=0, limit=MAX_WINDOW)[0]
+        return (side, side), (side, side)
+    if len(value) != 2:
+        raise SpecError(
+            "must be one whole number, [height, width] or [[top, bottom], [left, right]]",
+            field=field,
+            received=value,
+            fix=f"write {field} as e.g. 1, [1, 2] or [[0, 1], [0, 1]]",
+        )
+    top_bottom = _pair(value[0], field, minimum=0, limit=MAX_WINDOW)
+    left_right = _pair(value[1], field, minimum=0, limit=MAX_WINDOW)
+    return top_bottom, left_right
 
 
 def choice(options: tuple[str, ...]) -> Coercer:
@@ -183,7 +193,10 @@ def real_in_range(low: float, high: float, *, include_low: bool = True) -> Coerc
     def coerce(value: Any, field: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise SpecError("must be a number", field=field, received=value)
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
         too_low = number < low if include_low else number <= low
         if not math.isfinite(number) or too_low or number > high:
             bracket = "[" if include_low else "("

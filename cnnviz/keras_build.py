@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cnnviz.shapes import validate
-from cnnviz.spec import ModelSpec
+from cnnviz.spec import INPUT_LAYER_NAME, ModelSpec
 from cnnviz.tf_runtime import configure_tensorflow
 
 if TYPE_CHECKING:
@@ -40,7 +40,9 @@ def build_model(spec: ModelSpec, *, seed: int | None = None) -> keras.Sequential
 
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    layers: list[Any] = [keras.Input(shape=spec.input_shape, name="input")]
+    # "input", unless a layer has that name; INPUT_LAYER_NAME is kept free by the spec.
+    input_name = "input" if "input" not in spec.layer_names() else INPUT_LAYER_NAME
+    layers: list[Any] = [keras.Input(shape=spec.input_shape, name=input_name)]
     for index, layer in enumerate(spec.layers):
         layer_class = getattr(keras.layers, layer.class_name)
         layers.append(layer_class(**keras_layer_kwargs(spec, index)))

@@ -40,8 +40,9 @@ Pair = tuple[int, int]
 _PADDING = f.choice(("valid", "same"))
 
 
-def _arg(coerce: f.Coercer, default: Any = dataclasses.MISSING) -> Any:
-    return field(default=default, metadata={"coerce": coerce})
+def _arg(coerce: f.Coercer, default: Any = dataclasses.MISSING, *, keras: bool = True) -> Any:
+    """A field: coerced at construction; `keras=False` keeps it out of the Keras arguments."""
+    return field(default=default, metadata={"coerce": coerce, "keras": keras})
 
 
 def auto_name(class_name: str) -> str:
@@ -74,6 +75,8 @@ class LayerSpec:
         """The Keras constructor arguments, JSON-ready; only non-default ones unless asked."""
         config: dict[str, Any] = {}
         for spec_field in dataclasses.fields(self):
+            if not spec_field.metadata.get("keras", True):
+                continue
             value = getattr(self, spec_field.name)
             if not include_defaults and value == spec_field.default:
                 continue
@@ -89,7 +92,8 @@ def _to_json(value: Any) -> Any:
 
 def _check_strides_with_dilation(strides: Pair, dilation_rate: Pair) -> None:
     # keras/src/layers/convolutional/base_conv.py: "`strides > 1` not supported in
-    # conjunction with `dilation_rate > 1`".
+    # conjunction with `dilation_rate > 1`". Only Conv2D refuses it: Keras's separable and
+    # depthwise bases accept the combination and compute it.
     if max(strides) > 1 and max(dilation_rate) > 1:
         raise SpecError(
             "strides > 1 cannot be combined with dilation_rate > 1",
@@ -97,6 +101,31 @@ def _check_strides_with_dilation(strides: Pair, dilation_rate: Pair) -> None:
             received=list(strides),
             fix="set strides to 1 or dilation_rate to 1",
         )
+
+
+def _check_equal_strides(strides: Pair) -> None:
+    # Keras builds a depthwise or separable layer with strides (1, 2), but its first forward
+    # pass fails: TensorFlow's DepthwiseConv2dNative "only supports equal length strides in
+    # the row and column dimensions".
+    if strides[0] != strides[1]:
+        raise SpecError(
+            "TensorFlow's depthwise convolution needs the same stride along height and width",
+            field="strides",
+            received=list(strides),
+            fix=f"use one stride for both, e.g. {max(strides)} or [{max(strides)}, "
+            f"{max(strides)}]",
+        )
+
+
+def _no_trainable_argument(value: Any, field_name: str) -> bool:
+    if f.boolean(value, field_name) is not True:
+        raise SpecError(
+            "Keras's SpatialDropout2D has no weights and takes no trainable argument",
+            field=field_name,
+            received=value,
+            fix="remove trainable from this layer",
+        )
+    return True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,7 +173,7 @@ class SeparableConv2DSpec(LayerSpec):
     bias_initializer: str = _arg(f.initializer, "zeros")
 
     def check(self) -> None:
-        _check_strides_with_dilation(self.strides, self.dilation_rate)
+        _check_equal_strides(self.strides)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,7 +192,7 @@ class DepthwiseConv2DSpec(LayerSpec):
     bias_initializer: str = _arg(f.initializer, "zeros")
 
     def check(self) -> None:
-        _check_strides_with_dilation(self.strides, self.dilation_rate)
+        _check_equal_strides(self.strides)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,6 +259,7 @@ class DropoutSpec(LayerSpec):
 class SpatialDropout2DSpec(LayerSpec):
     class_name: ClassVar[str] = "SpatialDropout2D"
 
+    trainable: bool = _arg(_no_trainable_argument, True, keras=False)
     rate: float = _arg(f.probability)
     data_format: None = _arg(f.data_format, None)
     seed: int | None = _arg(f.optional_int, None)
@@ -243,14 +273,15 @@ class ActivationSpec(LayerSpec):
 
 
 def _last_axis(value: Any, field_name: str) -> int:
-    if value not in (-1, 3) or isinstance(value, bool):
+    """-1, or 3 (the channels axis of an image; shapes.py refuses it on a flat input)."""
+    if isinstance(value, bool) or value not in (-1, 3):
         raise SpecError(
             "cnnviz normalises the channels axis only (axis=-1)",
             field=field_name,
             received=value,
             fix="remove axis or set it to -1",
         )
-    return -1
+    return int(value)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -112,8 +112,11 @@ _SOURCES: dict[str, tuple[str, list[int], list[Layer]]] = {
         "LeNet-5 (LeCun et al., 1998) as usually written in Keras: tanh and average pooling.",
         [28, 28, 1],
         [
-            _conv(6, 5, activation="tanh", padding="same"), _layer("AveragePooling2D", pool_size=2),
-            _conv(16, 5, activation="tanh"), _layer("AveragePooling2D", pool_size=2), _layer("Flatten"),
+            _conv(6, 5, activation="tanh", padding="same"),
+            _layer("AveragePooling2D", pool_size=2),
+            _conv(16, 5, activation="tanh"),
+            _layer("AveragePooling2D", pool_size=2),
+            _layer("Flatten"),
             _layer("Dense", units=120, activation="tanh"),
             _layer("Dense", units=84, activation="tanh"),
             _layer("Dense", units=10, activation="softmax"),

@@ -261,6 +261,13 @@ def _dense(layer: DenseSpec, shape: Shape) -> _Outcome:
 
 
 def _batch_norm(layer: BatchNormalizationSpec, shape: Shape) -> _Outcome:
+    if layer.axis >= len(shape) + 1:
+        raise SpecError(
+            f"axis {layer.axis} does not exist in a flat input of {shape[0]:,} values",
+            field="axis",
+            received=layer.axis,
+            fix="set axis to -1 (the last axis)",
+        )
     channels = shape[-1]
     trainable, non_trainable, text = fx.batch_norm_params(channels, layer.center, layer.scale)
     return _Outcome(shape, "same as input", trainable, non_trainable, text)

@@ -13,6 +13,7 @@ from cnnviz.layers import LAYER_ALIASES, LAYER_TYPES, LayerSpec, auto_name
 
 __all__ = [
     "FORMAT",
+    "INPUT_LAYER_NAME",
     "MAX_LAYERS",
     "MAX_INPUT_SIDE",
     "MAX_INPUT_CHANNELS",
@@ -25,6 +26,7 @@ __all__ = [
 ]
 
 FORMAT = "cnnviz/1"
+INPUT_LAYER_NAME = "input_layer"  # what keras.Input() is named in a fresh session
 MAX_LAYERS = 400
 MAX_INPUT_SIDE = 4_096
 MAX_INPUT_CHANNELS = 512
@@ -116,6 +118,41 @@ def _input_shape(value: Any) -> Shape3:
     return side[0], side[1], side[2]
 
 
+def _free_name(name: str, names: Sequence[str]) -> str:
+    suffix = 1
+    while f"{name}_{suffix}" in names:
+        suffix += 1
+    return f"{name}_{suffix}"
+
+
+def _check_unique_names(layers: Sequence[LayerSpec], names: Sequence[str]) -> None:
+    """Keras's Sequential refuses two layers of one name (and one named as its input)."""
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name == INPUT_LAYER_NAME:
+            raise SpecError(
+                "is the name Keras gives the model's input layer",
+                field="name",
+                received=name,
+                fix=f"choose another name, e.g. {_free_name(name, names)!r}",
+                layer=LayerRef(index, layers[index].class_name, name),
+            )
+        if name not in seen:
+            seen[name] = index
+            continue
+        first = seen[name]
+        culprit, other = (index, first) if layers[index].name is not None else (first, index)
+        how = "is named" if layers[other].name is not None else "gets the automatic name"
+        raise SpecError(
+            f"layer {other + 1} ({layers[other].class_name}) {how} {name!r} too; "
+            "layer names must be unique",
+            field="name",
+            received=name,
+            fix=f"rename this layer, e.g. {_free_name(name, names)!r}",
+            layer=LayerRef(culprit, layers[culprit].class_name, name),
+        )
+
+
 def _model_name(value: Any) -> str:
     name = f.layer_name(value, "name")
     return name if name is not None else "model"
@@ -139,21 +176,14 @@ class ModelSpec:
                 field="layers",
                 received=len(self.layers),
             )
-        names = self.layer_names()
-        explicit = [layer.name for layer in self.layers if layer.name is not None]
-        for index, layer in enumerate(self.layers):
-            if layer.name is not None and explicit.count(layer.name) > 1:
-                raise SpecError(
-                    "another layer has the same name; layer names must be unique",
-                    field="name",
-                    received=layer.name,
-                    fix="rename one of them",
-                    layer=LayerRef(index, layer.class_name, names[index]),
-                )
+        _check_unique_names(self.layers, self.layer_names())
 
     def layer_names(self) -> tuple[str, ...]:
-        """Each layer's name: its own, or Keras's default in a fresh session (`conv2d_1`)."""
-        taken = {layer.name for layer in self.layers if layer.name is not None}
+        """Each layer's name: its own, or Keras's default in a fresh session (`conv2d_1`).
+
+        As Keras does (`backend.get_uid`), a default name counts only the unnamed layers of
+        its class, whatever names the others were given; a clash is a `SpecError`.
+        """
         counters: dict[str, int] = {}
         names: list[str] = []
         for layer in self.layers:
@@ -161,14 +191,9 @@ class ModelSpec:
                 names.append(layer.name)
                 continue
             prefix = auto_name(layer.class_name)
-            while True:
-                count = counters.get(prefix, 0)
-                counters[prefix] = count + 1
-                candidate = prefix if count == 0 else f"{prefix}_{count}"
-                if candidate not in taken:
-                    break
-            taken.add(candidate)
-            names.append(candidate)
+            count = counters.get(prefix, 0)
+            counters[prefix] = count + 1
+            names.append(prefix if count == 0 else f"{prefix}_{count}")
         return tuple(names)
 
     def layer_ref(self, index: int) -> LayerRef:
@@ -189,12 +214,12 @@ class ModelSpec:
     def from_dict(cls, data: Any) -> ModelSpec:
         if not isinstance(data, Mapping):
             raise SpecError("an architecture must be a JSON object", received=type(data).__name__)
-        unknown = set(data) - {"format", "name", "input_shape", "layers"}
+        unknown = [key for key in data if key not in ("format", "name", "input_shape", "layers")]
         if unknown:
-            key = sorted(map(str, unknown))[0]
+            key = min(unknown, key=str)
             raise SpecError(
                 "is not a key of a cnnviz architecture",
-                field=key,
+                field=str(key),
                 received=data[key],
                 fix="use only format, name, input_shape and layers",
             )

@@ -1,0 +1,269 @@
+"""Random architectures in the cnnviz/1 JSON, seeded, many of them near Keras's edges.
+
+`random_architecture(random.Random(seed))` gives the same dict for the same seed; most
+layers are valid for the shape that reaches them, and a share are edge cases Keras refuses
+(a kernel larger than its input, strides with dilation, groups that do not divide the
+channels, zero or negative sizes, image layers after Flatten, duplicate names, ...).
+Values stay inside cnnviz's documented limits and use plain ints, lists and strings, so
+every config can be passed straight to the Keras constructor of the same name.
+
+`architectures()` is the same generator as a hypothesis strategy, for other tests.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ACTIVATIONS", "LAYER_CLASSES", "architectures", "random_architecture"]
+
+Layer = dict[str, Any]
+ACTIVATIONS = ("relu", "sigmoid", "softmax", "tanh", "linear", "elu", "gelu", "relu6")
+FLAT_SAFE = ("Dense", "Dropout", "Activation", "BatchNormalization", "Flatten")
+IMAGE_ONLY = (
+    "Conv2D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "MaxPool2D",
+    "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "SpatialDropout2D",
+    "ZeroPadding2D",
+)  # fmt: skip
+LAYER_CLASSES = IMAGE_ONLY + FLAT_SAFE
+NAMES = ("a", "b", "features", "conv2d", "dense", "dense_1", "max_pooling2d", "input_layer")
+
+
+@dataclass
+class _Shape:
+    """The generator's own rough idea of the shape reaching the next layer."""
+
+    height: int
+    width: int
+    channels: int
+    flat: bool = False
+
+    def side(self, rng: random.Random) -> int:
+        return min(self.height, self.width) if rng.random() < 0.5 else max(
+            self.height, self.width
+        )
+
+
+def _pair(rng: random.Random, low: int, high: int) -> int | list[int]:
+    if rng.random() < 0.6:
+        return rng.randint(low, high)
+    return [rng.randint(low, high), rng.randint(low, high)]
+
+
+def _first(value: int | list[int]) -> int:
+    return value if isinstance(value, int) else max(value)
+
+
+def _bad_size(rng: random.Random) -> int:
+    return rng.choice((0, -1, -3))
+
+
+def _conv_like(rng: random.Random, shape: _Shape, class_name: str, edge: bool) -> Layer:
+    side = max(1, min(shape.height, shape.width))
+    config: dict[str, Any] = {"kernel_size": _pair(rng, 1, min(side, 4))}
+    if class_name != "DepthwiseConv2D":
+        config["filters"] = rng.randint(1, 8)
+    if rng.random() < 0.4:
+        config["padding"] = rng.choice(("same", "valid"))
+    if rng.random() < 0.3:
+        config["strides"] = _pair(rng, 1, 3)
+    elif rng.random() < 0.25 and _first(config["kernel_size"]) * 2 <= side:
+        config["dilation_rate"] = _pair(rng, 1, 2)
+    if class_name != "Conv2D" and rng.random() < 0.4:
+        config["depth_multiplier"] = rng.randint(1, 3)
+    if class_name == "Conv2D" and rng.random() < 0.2:
+        divisors = [g for g in range(2, shape.channels + 1) if shape.channels % g == 0]
+        if divisors:
+            config["groups"] = rng.choice(divisors)
+            config["filters"] = config["groups"] * rng.randint(1, 3)
+    if rng.random() < 0.25:
+        config["use_bias"] = False
+    if rng.random() < 0.3:
+        config["activation"] = rng.choice(ACTIVATIONS)
+    if edge:
+        _conv_edge(rng, config, shape, class_name)
+    return {"class_name": class_name, "config": config}
+
+
+def _conv_edge(rng: random.Random, config: dict[str, Any], shape: _Shape, class_name: str) -> None:
+    side = shape.side(rng)
+    kinds = ["big_kernel", "dilated", "strides_dilation", "bad_kernel", "bad_strides",
+             "bad_dilation", "missing"]  # fmt: skip
+    if class_name != "DepthwiseConv2D":
+        kinds.append("bad_filters")
+    else:
+        kinds.append("bad_multiplier")
+    if class_name == "Conv2D":
+        kinds += ["groups_filters", "groups_channels", "bad_groups"]
+    kind = rng.choice(kinds)
+    if rng.random() < 0.7:
+        config.pop("padding", None)
+    if kind == "big_kernel":
+        big, small = side + rng.randint(0, 2), rng.randint(1, 2)
+        config["kernel_size"] = rng.choice(([big, small], [small, big], big))
+    elif kind == "dilated":
+        config.pop("strides", None)
+        config["kernel_size"], config["dilation_rate"] = 3, max(1, side // 2 + rng.randint(0, 1))
+    elif kind == "strides_dilation":
+        config["strides"], config["dilation_rate"] = _pair(rng, 1, 2), _pair(rng, 1, 2)
+    elif kind == "bad_kernel":
+        config["kernel_size"] = [_bad_size(rng), 1]
+    elif kind == "bad_strides":
+        config["strides"] = _bad_size(rng)
+    elif kind == "bad_dilation":
+        config["dilation_rate"] = _bad_size(rng)
+    elif kind == "bad_filters":
+        config["filters"] = _bad_size(rng)
+    elif kind == "bad_multiplier":
+        config["depth_multiplier"] = _bad_size(rng)
+    elif kind == "groups_filters":
+        config["groups"], config["filters"] = 2, 3
+    elif kind == "groups_channels":
+        config["groups"] = shape.channels + 1
+        config["filters"] = config["groups"] * 2
+    elif kind == "bad_groups":
+        config["groups"] = _bad_size(rng)
+    else:
+        config.pop("kernel_size")
+
+
+def _pooling(rng: random.Random, shape: _Shape, class_name: str, edge: bool) -> Layer:
+    side = max(1, min(shape.height, shape.width))
+    config: dict[str, Any] = {}
+    if class_name.startswith("Average") or rng.random() < 0.7:
+        config["pool_size"] = _pair(rng, 1, min(side, 3))
+    if rng.random() < 0.3:
+        config["strides"] = _pair(rng, 1, 3)
+    if rng.random() < 0.4:
+        config["padding"] = rng.choice(("same", "valid"))
+    if edge:
+        kind = rng.choice(("big_pool", "big_pool", "bad_pool", "bad_strides", "missing"))
+        if kind == "big_pool":
+            config["pool_size"] = shape.side(rng) + rng.randint(0, 1)
+        elif kind == "bad_pool":
+            config["pool_size"] = _bad_size(rng)
+        elif kind == "bad_strides":
+            config["strides"] = _bad_size(rng)
+        elif class_name.startswith("Average"):
+            config.pop("pool_size")
+    return {"class_name": class_name, "config": config}
+
+
+def _zero_padding(rng: random.Random, edge: bool) -> Layer:
+    form = rng.randrange(4)
+    if form == 0:
+        padding: Any = rng.randint(0, 2)
+    elif form == 1:
+        padding = [rng.randint(0, 2), rng.randint(0, 2)]
+    elif form == 2:
+        padding = [[rng.randint(0, 2), rng.randint(0, 2)], [rng.randint(0, 2), rng.randint(0, 2)]]
+    else:
+        padding = [[rng.randint(0, 2), rng.randint(0, 2)], rng.randint(0, 2)]
+    if edge:
+        padding = rng.choice((-1, [[0, -1], [1, 1]], [1, -2], [1, 2, 3]))
+    config = {} if form == 0 and padding == 1 and not edge else {"padding": padding}
+    return {"class_name": "ZeroPadding2D", "config": config}
+
+
+def _simple(rng: random.Random, shape: _Shape, class_name: str, edge: bool) -> Layer:
+    config: dict[str, Any] = {}
+    if class_name == "Dense":
+        config["units"] = _bad_size(rng) if edge else rng.randint(1, 8)
+        if rng.random() < 0.25:
+            config["use_bias"] = False
+        if rng.random() < 0.4:
+            config["activation"] = rng.choice(ACTIVATIONS)
+    elif class_name in ("Dropout", "SpatialDropout2D"):
+        config["rate"] = rng.choice((-0.5, 1.5)) if edge else rng.choice((0.0, 0.25, 0.5, 1.0))
+        if rng.random() < 0.2:
+            config["seed"] = rng.randint(0, 1000)
+    elif class_name == "Activation":
+        config["activation"] = rng.choice(ACTIVATIONS)
+    elif class_name == "BatchNormalization":
+        for key in ("center", "scale"):
+            if rng.random() < 0.3:
+                config[key] = False
+        if rng.random() < 0.3 or edge:
+            config["axis"] = 3 if edge or (not shape.flat and rng.random() < 0.5) else -1
+        if rng.random() < 0.2:
+            config["momentum"], config["epsilon"] = 0.9, 1e-5
+    elif class_name.startswith("Global") and rng.random() < 0.35:
+        config["keepdims"] = True
+    return {"class_name": class_name, "config": config}
+
+
+def _next_shape(layer: Layer, shape: _Shape) -> _Shape:
+    """Roughly where the shape goes next (exactness is not needed: this only steers)."""
+    name, config = layer["class_name"], layer["config"]
+    if name == "Flatten" or (name.startswith("Global") and not config.get("keepdims")):
+        return _Shape(shape.height * shape.width * shape.channels, 1, 1, flat=True)
+    if name.startswith("Global"):
+        return _Shape(1, 1, shape.channels)
+    if name == "Dense":
+        units = max(1, _first(config.get("units", 1)))
+        if shape.flat:
+            return _Shape(units, 1, 1, flat=True)
+        return _Shape(shape.height, shape.width, units)
+    if name == "ZeroPadding2D":
+        grow = 2 * max(0, _first(config.get("padding", 1)) if not isinstance(
+            config.get("padding"), list) else 1)
+        return _Shape(shape.height + grow, shape.width + grow, shape.channels)
+    if "kernel_size" in config or "pool_size" in config or name.startswith("MaxPool"):
+        window = _first(config.get("kernel_size", config.get("pool_size", 2)))
+        strides = max(1, _first(config.get("strides", 1 if "kernel_size" in config else window)))
+        if config.get("padding") != "same":
+            shrink = lambda side: max(1, (side - window) // strides + 1)  # noqa: E731
+        else:
+            shrink = lambda side: max(1, (side - 1) // strides + 1)  # noqa: E731
+        channels = max(1, _first(config.get("filters", shape.channels)))
+        if name == "DepthwiseConv2D":
+            channels = shape.channels * max(1, config.get("depth_multiplier", 1))
+        return _Shape(shrink(shape.height), shrink(shape.width), min(channels, 24))
+    return shape
+
+
+def _layer(rng: random.Random, shape: _Shape, edge: bool) -> Layer:
+    if shape.flat:
+        image_layer = edge and rng.random() < 0.5
+        class_name = rng.choice(IMAGE_ONLY if image_layer else FLAT_SAFE)
+        edge = edge and not image_layer
+    else:
+        class_name = rng.choice(LAYER_CLASSES + ("Conv2D", "SeparableConv2D", "MaxPooling2D"))
+    if class_name in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D"):
+        return _conv_like(rng, shape, class_name, edge)
+    if "Pool" in class_name and not class_name.startswith("Global"):
+        return _pooling(rng, shape, class_name, edge)
+    if class_name == "ZeroPadding2D":
+        return _zero_padding(rng, edge)
+    return _simple(rng, shape, class_name, edge and class_name != "Flatten")
+
+
+def random_architecture(rng: random.Random) -> dict[str, Any]:
+    """One architecture: 1 to 8 layers on a small input; about 40% of them near the edge."""
+    edge_rate = 0.0 if rng.random() < 0.6 else 0.3
+    side = rng.choice((1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 16))
+    shape = _Shape(side, rng.choice((side, side, 1, 3, 7, 10)), rng.choice((1, 2, 3, 4, 6)))
+    input_shape = [shape.height, shape.width, shape.channels]
+    if edge_rate and rng.random() < 0.05:
+        input_shape[rng.randrange(3)] = 0
+    layers: list[Layer] = []
+    for _ in range(rng.randint(1, 8)):
+        layer = _layer(rng, shape, rng.random() < edge_rate)
+        if rng.random() < 0.15:
+            layer["config"]["trainable"] = False
+        if rng.random() < 0.1:
+            layer["config"]["name"] = rng.choice(NAMES)
+        if edge_rate and rng.random() < 0.03:
+            layer["config"]["kernel_regularizer_typo"] = 1
+        layers.append(layer)
+        shape = _next_shape(layer, shape)
+    return {"format": "cnnviz/1", "name": "generated", "input_shape": input_shape,
+            "layers": layers}
+
+
+def architectures() -> Any:
+    """A hypothesis strategy of `random_architecture` dicts."""
+    from hypothesis import strategies as st
+
+    return st.randoms(use_true_random=False).map(random_architecture)

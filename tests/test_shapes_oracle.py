@@ -1,0 +1,268 @@
+"""Oracle: cnnviz's shapes, parameter counts and verdicts against Keras's own, layer by layer.
+
+Every architecture here is built straight from the Keras constructors its JSON names
+(`keras.layers.Conv2D(**config)`), not through cnnviz, then run once on a tiny input.
+Keras rejects it when a constructor raises, when adding a layer raises, when the forward
+pass raises, or when an output has a zero-size axis (cnnviz calls such a shape an error).
+cnnviz must reject exactly those, name the same layer, and otherwise report the same
+names, output shapes and trainable / non-trainable counts. Then `build_model` and the
+import of Keras's own `model.to_json()` are held to the same numbers.
+
+cnnviz is stricter than Keras only by design, and the generator stays inside those
+limits: sizes up to MAX_SIZE / MAX_WINDOW, names of letters, digits, '_', '.', '-', the
+listed activations and initializers, BatchNormalization on the last axis, channels_last.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+import pytest
+from archgen import random_architecture
+
+from cnnviz.archfile import load_architecture
+from cnnviz.keras_build import build_model
+from cnnviz.presets import PRESETS
+from cnnviz.shapes import ModelSummary, summarize
+from cnnviz.spec import ModelSpec, SpecError
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # softmax over one unit
+
+GENERATED = 500
+Numbers = list[tuple[str, tuple[Any, ...], int, int]]
+
+
+@dataclass
+class KerasOutcome:
+    model: keras.Sequential | None
+    phase: str | None = None  # "constructor", "input", "add", "call" or "zero-size"
+    index: int | None = None
+    error: BaseException | None = None
+
+
+@dataclass
+class CnnvizOutcome:
+    summary: ModelSummary | None
+    error: SpecError | None
+    phase: str | None  # "construct" (ModelSpec.from_dict) or "shape" (summarize)
+
+
+def fresh_keras_session() -> None:
+    """Default layer names restart at `conv2d`, as cnnviz's `layer_names` assumes."""
+    keras.backend.clear_session(free_memory=False)
+
+
+def keras_outcome(arch: dict[str, Any]) -> KerasOutcome:
+    fresh_keras_session()
+    layers = []
+    for index, entry in enumerate(arch["layers"]):
+        try:
+            layers.append(getattr(keras.layers, entry["class_name"])(**entry["config"]))
+        except Exception as error:  # noqa: BLE001 - any refusal is the verdict
+            return KerasOutcome(None, "constructor", index, error)
+    try:
+        model = keras.Sequential([keras.Input(shape=tuple(arch["input_shape"]))])
+    except Exception as error:  # noqa: BLE001
+        return KerasOutcome(None, "input", None, error)
+    for index, layer in enumerate(layers):
+        try:
+            model.add(layer)
+        except Exception as error:  # noqa: BLE001
+            return KerasOutcome(None, "add", index, error)
+    try:
+        model(np.random.rand(1, *arch["input_shape"]).astype("float32"), training=True)
+    except Exception as error:  # noqa: BLE001
+        return KerasOutcome(None, "call", None, error)
+    for index, layer in enumerate(model.layers):
+        if 0 in layer.output.shape[1:]:
+            return KerasOutcome(None, "zero-size", index)
+    return KerasOutcome(model)
+
+
+def cnnviz_outcome(arch: dict[str, Any]) -> CnnvizOutcome:
+    try:
+        spec = ModelSpec.from_dict(arch)
+    except SpecError as error:
+        return CnnvizOutcome(None, error, "construct")
+    summary = summarize(spec)
+    return CnnvizOutcome(summary, summary.error, "shape" if summary.error else None)
+
+
+def keras_numbers(model: keras.Model) -> Numbers:
+    def size(weights: list[Any]) -> int:
+        return sum(int(np.prod(weight.shape)) for weight in weights)
+
+    return [
+        (layer.name, tuple(layer.output.shape), size(layer.trainable_weights),
+         size(layer.non_trainable_weights))
+        for layer in model.layers
+    ]  # fmt: skip
+
+
+def cnnviz_numbers(summary: ModelSummary) -> Numbers:
+    return [
+        (layer.name, layer.keras_output_shape, layer.trainable_params,
+         layer.non_trainable_params)
+        for layer in summary.layers
+    ]  # fmt: skip
+
+
+def deferred_by_keras(error: SpecError) -> bool:
+    """Checks cnnviz makes while reading the file that Keras only makes when it builds or runs."""
+    layer = error.layer.class_name if error.layer else None
+    return (
+        error.field in ("name", "input_shape")
+        or (layer == "ZeroPadding2D" and error.field == "padding")  # negative int: at call
+        or (layer in ("DepthwiseConv2D", "SeparableConv2D") and error.field == "strides")
+        or (layer in ("MaxPooling2D", "AveragePooling2D") and error.field == "strides")  # 0
+    )
+
+
+def assert_same_verdict(arch: dict[str, Any]) -> tuple[CnnvizOutcome, KerasOutcome]:
+    ours, theirs = cnnviz_outcome(arch), keras_outcome(arch)
+    assert (ours.error is None) == (theirs.model is not None), (
+        f"cnnviz: {ours.error}\nkeras ({theirs.phase}, layer {theirs.index}): {theirs.error}"
+    )
+    if ours.error is None:
+        return ours, theirs
+    if ours.phase == "construct" and deferred_by_keras(ours.error):
+        return ours, theirs  # Keras meets another error first, or this one later
+    ours_index = ours.error.layer.index if ours.error.layer else None
+    assert (ours.phase, theirs.phase) in (("construct", "constructor"), ("shape", "add")), (
+        f"cnnviz ({ours.phase}): {ours.error}\nkeras ({theirs.phase}): {theirs.error}"
+    )
+    assert ours_index == theirs.index, f"cnnviz: {ours.error}\nkeras: {theirs.error}"
+    return ours, theirs
+
+
+def assert_same_numbers(arch: dict[str, Any]) -> None:
+    ours, theirs = assert_same_verdict(arch)
+    if ours.summary is None or ours.error is not None or theirs.model is None:
+        return
+    summary, model = ours.summary, theirs.model
+    assert cnnviz_numbers(summary) == keras_numbers(model)
+    assert summary.total_params == model.count_params()
+    built = build_model(summary.spec)
+    assert keras_numbers(built) == cnnviz_numbers(summary)
+    imported = summarize(load_architecture(model.to_json()))
+    assert cnnviz_numbers(imported) == cnnviz_numbers(summary)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_preset_matches_keras(name: str) -> None:
+    assert_same_numbers(PRESETS[name].to_dict())
+
+
+@pytest.mark.parametrize("seed", range(GENERATED))
+def test_generated_architecture_matches_keras(seed: int) -> None:
+    assert_same_numbers(random_architecture(random.Random(seed)))
+
+
+def _layer(class_name: str, **config: Any) -> dict[str, Any]:
+    return {"class_name": class_name, "config": config}
+
+
+FLAT = _layer("Flatten")
+CONV = "Conv2D"
+DW = "DepthwiseConv2D"
+SEP = "SeparableConv2D"
+BN = "BatchNormalization"
+ZP = "ZeroPadding2D"
+# (label, input_shape, layers, whether Keras accepts it)
+EDGES: list[tuple[str, list[int], list[dict[str, Any]], bool]] = [
+    ("kernel larger than input", [4, 4, 1], [_layer(CONV, filters=2, kernel_size=5)], False),
+    ("kernel as large as input", [4, 4, 1], [_layer(CONV, filters=2, kernel_size=4)], True),
+    ("kernel larger than input, same padding", [4, 4, 1],
+     [_layer(CONV, filters=2, kernel_size=5, padding="same")], True),
+    ("tall kernel on a wide input", [4, 9, 1],
+     [_layer(CONV, filters=2, kernel_size=[5, 1])], False),
+    ("dilated kernel larger than input", [4, 4, 1],
+     [_layer(CONV, filters=2, kernel_size=3, dilation_rate=2)], False),
+    ("dilated kernel fits exactly", [5, 5, 1],
+     [_layer(CONV, filters=2, kernel_size=3, dilation_rate=2)], True),
+    ("stride larger than input", [3, 3, 1],
+     [_layer(CONV, filters=1, kernel_size=1, strides=5)], True),
+    ("Conv2D strides with dilation", [9, 9, 1],
+     [_layer(CONV, filters=2, kernel_size=3, strides=2, dilation_rate=2)], False),
+    ("SeparableConv2D strides with dilation", [9, 9, 2],
+     [_layer(SEP, filters=2, kernel_size=3, strides=2, dilation_rate=2)], True),
+    ("DepthwiseConv2D strides with dilation", [9, 9, 2],
+     [_layer(DW, kernel_size=3, strides=[2, 2], dilation_rate=[1, 2])], True),
+    ("DepthwiseConv2D unequal strides (fails when called)", [8, 8, 2],
+     [_layer(DW, kernel_size=1, strides=[1, 2])], False),
+    ("SeparableConv2D unequal strides (fails when called)", [8, 8, 2],
+     [_layer(SEP, filters=2, kernel_size=1, strides=[2, 1])], False),
+    ("groups not dividing filters", [8, 8, 4],
+     [_layer(CONV, filters=3, kernel_size=1, groups=2)], False),
+    ("groups not dividing channels", [8, 8, 3],
+     [_layer(CONV, filters=4, kernel_size=1, groups=2)], False),
+    ("groups dividing both", [8, 8, 4], [_layer(CONV, filters=6, kernel_size=3, groups=2)], True),
+    ("zero groups", [8, 8, 4], [_layer(CONV, filters=4, kernel_size=1, groups=0)], False),
+    ("zero filters", [8, 8, 1], [_layer(CONV, filters=0, kernel_size=3)], False),
+    ("negative filters", [8, 8, 1], [_layer(SEP, filters=-2, kernel_size=3)], False),
+    ("zero kernel", [8, 8, 1], [_layer(CONV, filters=2, kernel_size=[3, 0])], False),
+    ("zero strides", [8, 8, 1], [_layer(CONV, filters=2, kernel_size=3, strides=0)], False),
+    ("zero dilation", [8, 8, 1], [_layer(DW, kernel_size=3, dilation_rate=0)], False),
+    ("zero depth_multiplier", [8, 8, 1], [_layer(DW, kernel_size=3, depth_multiplier=0)], False),
+    ("zero units", [8, 8, 1], [FLAT, _layer("Dense", units=0)], False),
+    ("Dense on a 4-D input", [3, 4, 2], [_layer("Dense", units=5)], True),
+    ("pooling a 1x1 map", [1, 1, 3], [_layer("MaxPooling2D")], False),
+    ("pooling a 1x1 map, same padding", [1, 1, 3], [_layer("MaxPooling2D", padding="same")], True),
+    ("MaxPool2D alias collapsing a map", [4, 4, 1], [_layer("MaxPool2D", pool_size=2)] * 3, False),
+    ("average pool larger than input", [2, 2, 3], [_layer("AveragePooling2D", pool_size=3)], False),
+    ("average pool without pool_size", [4, 4, 3], [_layer("AveragePooling2D")], False),
+    ("zero pool strides", [4, 4, 3], [_layer("MaxPooling2D", strides=0)], False),
+    ("Conv2D after Flatten", [4, 4, 1], [FLAT, _layer(CONV, filters=1, kernel_size=1)], False),
+    ("pooling after global pooling", [4, 4, 1],
+     [_layer("GlobalAveragePooling2D"), _layer("MaxPooling2D")], False),
+    ("global pooling after Flatten", [4, 4, 1], [FLAT, _layer("GlobalMaxPooling2D")], False),
+    ("ZeroPadding2D after Flatten", [4, 4, 1], [FLAT, _layer(ZP)], False),
+    ("SpatialDropout2D after Flatten", [4, 4, 1],
+     [FLAT, _layer("SpatialDropout2D", rate=0.1)], False),
+    ("keepdims then 1x1 conv", [4, 4, 2],
+     [_layer("GlobalMaxPooling2D", keepdims=True), _layer(CONV, filters=3, kernel_size=1)], True),
+    ("keepdims then 2x2 conv", [4, 4, 2],
+     [_layer("GlobalAveragePooling2D", keepdims=True), _layer(CONV, filters=3, kernel_size=2)],
+     False),
+    ("BatchNormalization after Flatten", [4, 4, 2], [FLAT, _layer(BN)], True),
+    ("BatchNormalization axis 3 after Flatten", [4, 4, 2], [FLAT, _layer(BN, axis=3)], False),
+    ("BatchNormalization axis 3 on an image", [4, 4, 2], [_layer(BN, axis=3)], True),
+    ("BatchNormalization without center and scale", [4, 4, 2],
+     [_layer(BN, center=False, scale=False)], True),
+    ("negative int padding (fails when called)", [4, 4, 1], [_layer(ZP, padding=-1)], False),
+    ("negative pair padding", [4, 4, 1], [_layer(ZP, padding=[[0, -1], [1, 1]])], False),
+    ("asymmetric padding", [4, 4, 1], [_layer(ZP, padding=[[0, 1], [2, 3]])], True),
+    ("mixed padding forms", [4, 4, 1], [_layer(ZP, padding=[[0, 1], 2])], True),
+    ("dropout rate 1", [4, 4, 1], [_layer("Dropout", rate=1.0)], True),
+    ("dropout rate above 1", [4, 4, 1], [_layer("Dropout", rate=1.5)], False),
+    ("negative spatial dropout", [4, 4, 1], [_layer("SpatialDropout2D", rate=-0.1)], False),
+    ("SpatialDropout2D trainable", [4, 4, 1],
+     [_layer("SpatialDropout2D", rate=0.1, trainable=False)], False),
+    ("duplicate names", [4, 4, 1], [_layer("Dense", units=2, name="a")] * 2, False),
+    ("name clashing with a default name", [4, 4, 1],
+     [_layer("Dense", units=2), _layer("Dense", units=2, name="dense")], False),
+    ("name of the input layer", [4, 4, 1], [_layer("Dense", units=2, name="input_layer")], False),
+    ("name 'input'", [4, 4, 1], [_layer("Dense", units=2, name="input")], True),
+    ("zero-size input", [4, 0, 1], [_layer("Dense", units=2)], False),
+    ("unknown argument", [4, 4, 1], [_layer("Dense", units=2, kernal_size=3)], False),
+    ("missing argument", [4, 4, 1], [_layer("Dense")], False),
+    ("trainable=False", [6, 6, 3],
+     [_layer(CONV, filters=2, kernel_size=3, trainable=False), _layer(BN, trainable=False)], True),
+]
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "layers", "keras_accepts"),
+    [case[1:] for case in EDGES],
+    ids=[case[0] for case in EDGES],
+)
+def test_edge_configuration_has_the_same_verdict_as_keras(
+    input_shape: list[int], layers: list[dict[str, Any]], keras_accepts: bool
+) -> None:
+    arch = {"input_shape": input_shape, "layers": layers}
+    assert (keras_outcome(arch).model is not None) is keras_accepts
+    assert_same_numbers(arch)
