@@ -7,6 +7,7 @@ is shared by everyone using the process: copy an array before changing it in pla
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import threading
 from typing import Final
@@ -83,12 +84,26 @@ def _read_only(dataset: Dataset) -> Dataset:
     return dataset
 
 
-def _digits(seed: int) -> Dataset:
+def _digits_table() -> np.ndarray:
+    """scikit-learn's bundled digits as rows of 64 pixels (0..16) and the label.
+
+    Read straight from the package's data file: importing scikit-learn takes seconds.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(folder, "datasets", "data", "digits.csv.gz")
+        if os.path.isfile(path):
+            return np.loadtxt(path, delimiter=",")
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    x = (np.asarray(bunch.images, dtype=np.float32) / 16.0)[..., np.newaxis]
-    y = np.asarray(bunch.target, dtype=np.int64)
+    return np.column_stack([bunch.data, bunch.target])
+
+
+def _digits(seed: int) -> Dataset:
+    table = _digits_table()
+    x = (table[:, :64].astype(np.float32) / 16.0).reshape(-1, 8, 8, 1)
+    y = table[:, 64].astype(np.int64)
     train, test = stratified_split(y, seed)
     names = tuple(str(i) for i in range(10))
     return Dataset("digits", x[train], y[train], x[test], y[test], names)
@@ -103,16 +118,16 @@ def _shapes(seed: int) -> Dataset:
 def _keras_download_error(name: str, exc: Exception) -> DatasetError:
     subfolder, files, origin = _KERAS_FILES[name]
     folder = os.path.join(keras_datasets_dir(), *subfolder.split("/")[1:])
-    present = [f for f in files if os.path.exists(os.path.join(folder, f))]
+    missing = [f for f in files if not os.path.exists(os.path.join(folder, f))]
     reason = f"{type(exc).__name__}: {exc}"
-    if present:
+    if not missing:
         return DatasetError(
             f"The {name} files in {folder} could not be read ({reason}) — they may be damaged: "
             "delete them so that Keras downloads them again, or replace them."
         )
     return DatasetError(
         f"The {name} dataset is not on this computer and could not be downloaded "
-        f"(no internet? {reason}). Keras looks for {', '.join(files)} in {folder}: download "
+        f"(no internet? {reason}). Keras looks for {', '.join(missing)} in {folder}: download "
         f"from {origin} on a computer with internet and copy the file(s) there, or use the "
         "built-in 'digits' or 'shapes' dataset, which need no download."
     )
@@ -121,7 +136,12 @@ def _keras_download_error(name: str, exc: Exception) -> DatasetError:
 def _keras_dataset(name: str) -> Dataset:
     try:
         import keras
-
+    except ImportError as exc:
+        raise DatasetError(
+            f"The {name} dataset needs Keras, which is not installed ({exc}) — install "
+            "cnnviz with its dependencies, or use the built-in 'digits' or 'shapes' dataset."
+        ) from None
+    try:
         loader = getattr(keras.datasets, name)
         (x_train, y_train), (x_test, y_test) = loader.load_data()
     except Exception as exc:  # offline, blocked, or a damaged cached file

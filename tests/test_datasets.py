@@ -103,6 +103,16 @@ def test_digits_has_the_expected_shapes_range_and_classes() -> None:
     assert set(digits.y_test.tolist()) == set(range(10))
 
 
+@pytest.mark.slow
+def test_digits_are_exactly_scikit_learns_load_digits() -> None:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    table = datasets._digits_table()
+    np.testing.assert_array_equal(table[:, :64], bunch.data)
+    np.testing.assert_array_equal(table[:, 64], bunch.target)
+
+
 def test_digits_split_is_deterministic_and_depends_on_the_seed() -> None:
     first = datasets._digits(0)
     again = datasets._digits(0)
@@ -133,6 +143,7 @@ def test_a_seed_that_is_not_a_natural_number_is_refused(seed: object) -> None:
 # --- shapes -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_shapes_has_balanced_classes_in_both_splits() -> None:
     shapes = load_dataset("shapes")
     assert (
@@ -170,6 +181,7 @@ def test_every_shape_image_has_a_visible_shape() -> None:
     assert contrast.min() > 0.05
 
 
+@pytest.mark.slow
 def test_generating_shapes_takes_seconds_not_minutes() -> None:
     start = time.perf_counter()
     generate_shapes(123, 6000)
@@ -378,3 +390,28 @@ def test_load_any_explains_what_it_accepts(tmp_path: Path) -> None:
 
 def test_builtin_names_are_the_documented_ones() -> None:
     assert BUILTIN_DATASETS == ("digits", "shapes", "mnist", "fashion_mnist", "cifar10")
+
+
+@pytest.mark.slow
+def test_a_tiny_vgg_learns_shapes_to_95_percent_in_five_epochs() -> None:
+    keras = pytest.importorskip("keras")
+    shapes = load_dataset("shapes")
+    keras.utils.set_random_seed(0)
+    layers = keras.layers
+    model = keras.Sequential(
+        [
+            keras.Input(shapes.input_shape),
+            layers.Conv2D(10, 3, activation="relu"),
+            layers.Conv2D(10, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(10, 3, activation="relu"),
+            layers.Conv2D(10, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(shapes.num_classes, activation="softmax"),
+        ]
+    )
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(shapes.x_train, shapes.y_train, batch_size=32, epochs=5, verbose=0)
+    _, accuracy = model.evaluate(shapes.x_test, shapes.y_test, verbose=0)
+    assert accuracy >= 0.95
