@@ -20,6 +20,7 @@ from cnnviz.images import ImageError, decode_image, read_image_size, to_model_in
 
 __all__ = [
     "DEFAULT_MAX_SIDE",
+    "MAX_ARRAY_BYTES",
     "MAX_FOLDER_BYTES",
     "MAX_FOLDER_FILES",
     "MAX_IMAGE_PIXELS",
@@ -32,6 +33,7 @@ MAX_FOLDER_FILES: Final = 20_000
 MAX_IMAGE_PIXELS: Final = 40_000_000
 MAX_TOTAL_PIXELS: Final = 400_000_000
 DEFAULT_MAX_SIDE: Final = 128
+MAX_ARRAY_BYTES: Final = 2_000_000_000
 _JUNK_NAMES: Final = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini"})
 _LAYOUT_HINT: Final = "put each class's images in its own folder, e.g. cats/1.png and dogs/2.png"
 
@@ -219,6 +221,12 @@ def load_image_folder(
     items = [item for members in classes.values() for item in members]
     labels = np.repeat(np.arange(len(classes), dtype=np.int64), [len(m) for m in classes.values()])
     height, width = _target_size(_read_sizes(items, max_bytes, max_pixels), image_size)
+    needed = len(items) * height * width * 3 * 4
+    if needed > MAX_ARRAY_BYTES:
+        raise DatasetError(
+            f"{len(items):,} images of {height}×{width} pixels need {needed / 1e9:.1f} GB of "
+            "memory — choose a smaller image_size or fewer images."
+        )
     x = np.empty((len(items), height, width, 3), dtype=np.float32)
     for i, (path, data) in enumerate(items):
         try:

@@ -103,6 +103,25 @@ def test_decode_image_random_bytes(data: bytes) -> None:
     assert_image_or_image_error(data)
 
 
+MAGIC_PREFIXES = [
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",
+    b"GIF89a",
+    b"GIF87a",
+    b"BM",
+    b"RIFF\x00\x00\x00\x00WEBPVP8 ",
+    b"II*\x00",
+    b"PK\x03\x04",
+    b"\x93NUMPY",
+]
+
+
+@FUZZ
+@given(st.sampled_from(MAGIC_PREFIXES), st.binary(max_size=2048))
+def test_decode_image_random_bytes_behind_a_real_signature(prefix: bytes, tail: bytes) -> None:
+    assert_image_or_image_error(prefix + tail)
+
+
 @FUZZ
 @given(mutated(VALID_IMAGES))
 def test_decode_image_mutated_images(data: bytes) -> None:

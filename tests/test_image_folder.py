@@ -239,6 +239,10 @@ def test_too_many_pixels_in_all_are_refused(monkeypatch: pytest.MonkeyPatch) -> 
     refused(zip_of(two_classes()), "pixels in all")
 
 
+def test_an_image_size_needing_too_much_memory_is_refused() -> None:
+    refused(zip_of(two_classes()), "GB of memory", image_size=(4096, 4096))
+
+
 def test_a_password_protected_member_is_refused() -> None:
     data = bytearray(zip_of(two_classes()))
     directory = data.index(b"PK\x01\x02")
