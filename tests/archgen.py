@@ -68,8 +68,9 @@ def _conv_like(rng: random.Random, shape: _Shape, class_name: str, edge: bool) -
         config["padding"] = rng.choice(("same", "valid"))
     if rng.random() < 0.3:
         config["strides"] = _pair(rng, 1, 3)
-    elif rng.random() < 0.25 and _first(config["kernel_size"]) * 2 <= side:
+    elif rng.random() < 0.35 and side >= 3:
         config["dilation_rate"] = _pair(rng, 1, 2)
+        config["kernel_size"] = _pair(rng, 1, (side - 1) // 2 + 1)
     if class_name != "Conv2D" and rng.random() < 0.4:
         config["depth_multiplier"] = rng.randint(1, 3)
     if class_name == "Conv2D" and rng.random() < 0.2:
@@ -106,7 +107,8 @@ def _conv_edge(rng: random.Random, config: dict[str, Any], shape: _Shape, class_
         config.pop("strides", None)
         config["kernel_size"], config["dilation_rate"] = 3, max(1, side // 2 + rng.randint(0, 1))
     elif kind == "strides_dilation":
-        config["strides"], config["dilation_rate"] = _pair(rng, 1, 2), _pair(rng, 1, 2)
+        config["strides"] = rng.choice((2, [1, 2], [2, 2], [3, 1]))
+        config["dilation_rate"] = rng.choice((2, [2, 1], [1, 3]))
     elif kind == "bad_kernel":
         config["kernel_size"] = [_bad_size(rng), 1]
     elif kind == "bad_strides":
@@ -223,13 +225,17 @@ def _next_shape(layer: Layer, shape: _Shape) -> _Shape:
     return shape
 
 
-def _layer(rng: random.Random, shape: _Shape, edge: bool) -> Layer:
-    if shape.flat:
-        image_layer = edge and rng.random() < 0.5
-        class_name = rng.choice(IMAGE_ONLY if image_layer else FLAT_SAFE)
-        edge = edge and not image_layer
-    else:
-        class_name = rng.choice(LAYER_CLASSES + ("Conv2D", "SeparableConv2D", "MaxPooling2D"))
+EDGE_CLASSES = (
+    "Conv2D", "Conv2D", "Conv2D", "SeparableConv2D", "SeparableConv2D", "DepthwiseConv2D",
+    "DepthwiseConv2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "Dense", "Dropout",
+    "SpatialDropout2D", "BatchNormalization", "ZeroPadding2D", "after_flat", "after_flat",
+)  # fmt: skip
+
+
+def _layer(rng: random.Random, shape: _Shape, class_name: str | None, edge: bool) -> Layer:
+    if class_name is None:
+        choices = FLAT_SAFE if shape.flat else LAYER_CLASSES + ("Conv2D", "SeparableConv2D")
+        class_name = rng.choice(choices)
     if class_name in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D"):
         return _conv_like(rng, shape, class_name, edge)
     if "Pool" in class_name and not class_name.startswith("Global"):
@@ -239,25 +245,47 @@ def _layer(rng: random.Random, shape: _Shape, edge: bool) -> Layer:
     return _simple(rng, shape, class_name, edge and class_name != "Flatten")
 
 
+def _edge_layers(rng: random.Random, shape: _Shape) -> list[Layer]:
+    """One layer Keras may well refuse (or two: an image layer after a flattening one)."""
+    class_name = rng.choice(EDGE_CLASSES)
+    if class_name != "after_flat":
+        if shape.flat and class_name in IMAGE_ONLY:
+            return [_layer(rng, shape, class_name, False)]
+        return [_layer(rng, shape, class_name, True)]
+    layers = []
+    if not shape.flat:
+        flattening = rng.choice(("Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D"))
+        layers.append({"class_name": flattening, "config": {}})
+    image_only = rng.choice(IMAGE_ONLY + ("BatchNormalization",))
+    last = _layer(rng, _Shape(shape.height, shape.width, shape.channels), image_only, False)
+    if image_only == "BatchNormalization":
+        last["config"]["axis"] = 3
+    return layers + [last]
+
+
 def random_architecture(rng: random.Random) -> dict[str, Any]:
-    """One architecture: 1 to 8 layers on a small input; about 40% of them near the edge."""
-    edge_rate = 0.0 if rng.random() < 0.6 else 0.3
+    """One architecture: 1 to 8 layers on a small input; 40% have one layer near an edge."""
+    edgy = rng.random() < 0.4
     side = rng.choice((1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 16))
     shape = _Shape(side, rng.choice((side, side, 1, 3, 7, 10)), rng.choice((1, 2, 3, 4, 6)))
     input_shape = [shape.height, shape.width, shape.channels]
-    if edge_rate and rng.random() < 0.05:
+    count = rng.randint(1, 8)
+    edge_at = rng.randrange(count) if edgy else -1
+    if edgy and rng.random() < 0.04:
         input_shape[rng.randrange(3)] = 0
     layers: list[Layer] = []
-    for _ in range(rng.randint(1, 8)):
-        layer = _layer(rng, shape, rng.random() < edge_rate)
-        if rng.random() < 0.15:
-            layer["config"]["trainable"] = False
-        if rng.random() < 0.1:
-            layer["config"]["name"] = rng.choice(NAMES)
-        if edge_rate and rng.random() < 0.03:
-            layer["config"]["kernel_regularizer_typo"] = 1
-        layers.append(layer)
-        shape = _next_shape(layer, shape)
+    for index in range(count):
+        new = _edge_layers(rng, shape) if index == edge_at else [_layer(rng, shape, None, False)]
+        for layer in new:
+            config = layer["config"]
+            if rng.random() < 0.15 and (layer["class_name"] != "SpatialDropout2D" or edgy):
+                config["trainable"] = False
+            if rng.random() < (0.15 if edgy else 0.04):
+                config["name"] = rng.choice(NAMES)
+            if edgy and rng.random() < 0.01:
+                config["kernel_regularizer_typo"] = 1
+            layers.append(layer)
+            shape = _next_shape(layer, shape)
     return {"format": "cnnviz/1", "name": "generated", "input_shape": input_shape,
             "layers": layers}
 

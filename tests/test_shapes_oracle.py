@@ -26,6 +26,7 @@ from archgen import random_architecture
 
 from cnnviz.archfile import load_architecture
 from cnnviz.keras_build import build_model
+from cnnviz.layers import LAYER_TYPES
 from cnnviz.presets import PRESETS
 from cnnviz.shapes import ModelSummary, summarize
 from cnnviz.spec import ModelSpec, SpecError
@@ -266,3 +267,80 @@ def test_edge_configuration_has_the_same_verdict_as_keras(
     arch = {"input_shape": input_shape, "layers": layers}
     assert (keras_outcome(arch).model is not None) is keras_accepts
     assert_same_numbers(arch)
+
+
+def _generated_outcomes() -> list[tuple[dict[str, Any], CnnvizOutcome]]:
+    archs = [random_architecture(random.Random(seed)) for seed in range(GENERATED)]
+    return [(arch, cnnviz_outcome(arch)) for arch in archs]
+
+
+def _has(summary: ModelSummary, class_name: str, test: Any) -> bool:
+    return any(
+        layer.class_name == class_name and test(layer, row)
+        for layer, row in zip(summary.spec.layers, summary.layers, strict=True)
+    )
+
+
+ACCEPTED_FEATURES: dict[str, Any] = {
+    "conv padding same": lambda s: _has(s, "Conv2D", lambda layer, _: layer.padding == "same"),
+    "conv strides": lambda s: _has(s, "Conv2D", lambda layer, _: max(layer.strides) > 1),
+    "conv dilation": lambda s: _has(s, "Conv2D", lambda layer, _: max(layer.dilation_rate) > 1),
+    "conv groups": lambda s: _has(s, "Conv2D", lambda layer, _: layer.groups > 1),
+    "conv without bias": lambda s: _has(s, "Conv2D", lambda layer, _: not layer.use_bias),
+    "separable depth_multiplier": lambda s: _has(
+        s, "SeparableConv2D", lambda layer, _: layer.depth_multiplier > 1),
+    "separable dilation": lambda s: _has(
+        s, "SeparableConv2D", lambda layer, _: max(layer.dilation_rate) > 1),
+    "depthwise depth_multiplier": lambda s: _has(
+        s, "DepthwiseConv2D", lambda layer, _: layer.depth_multiplier > 1),
+    "depthwise strides": lambda s: _has(
+        s, "DepthwiseConv2D", lambda layer, _: max(layer.strides) > 1),
+    "pool strides": lambda s: _has(s, "MaxPooling2D", lambda layer, _: layer.strides is not None),
+    "pool padding same": lambda s: _has(
+        s, "AveragePooling2D", lambda layer, _: layer.padding == "same"),
+    "keepdims": lambda s: any(getattr(layer, "keepdims", False) for layer in s.spec.layers),
+    "Dense on 4-D": lambda s: _has(s, "Dense", lambda _, row: len(row.input_shape) == 3),
+    "Dense without bias": lambda s: _has(s, "Dense", lambda layer, _: not layer.use_bias),
+    "BatchNormalization center=False": lambda s: _has(
+        s, "BatchNormalization", lambda layer, _: not layer.center),
+    "BatchNormalization scale=False": lambda s: _has(
+        s, "BatchNormalization", lambda layer, _: not layer.scale),
+    "asymmetric padding": lambda s: _has(
+        s, "ZeroPadding2D", lambda layer, _: len({*layer.padding[0], *layer.padding[1]}) > 1),
+    "trainable=False with weights": lambda s: any(
+        not layer.trainable and row.params
+        for layer, row in zip(s.spec.layers, s.layers, strict=True)),
+}  # fmt: skip
+
+REJECTIONS: dict[str, Any] = {
+    "kernel larger than input": lambda e: e.field == "kernel_size" and "larger" in e.problem,
+    "pool larger than input": lambda e: e.field == "pool_size" and "larger" in e.problem,
+    "strides with dilation": lambda e: e.field == "strides" and "dilation" in e.problem,
+    "unequal depthwise strides": lambda e: e.field == "strides" and "same stride" in e.problem,
+    "groups": lambda e: e.field == "groups" and "divisible" in e.problem,
+    "zero or negative size": lambda e: "at least 1" in e.problem or "0 or more" in e.problem,
+    "image layer on a flat input": lambda e: "image-shaped" in e.problem,
+    "axis on a flat input": lambda e: e.field == "axis",
+    "rate out of range": lambda e: e.field == "rate",
+    "duplicate name": lambda e: e.field == "name",
+    "missing argument": lambda e: "needs a value" in e.problem,
+    "unknown argument": lambda e: "is not an argument" in e.problem,
+    "zero-size input": lambda e: e.field == "input_shape",
+}
+
+
+def test_generated_architectures_cover_every_layer_option_and_rejection() -> None:
+    outcomes = _generated_outcomes()
+    accepted = [ours.summary for _, ours in outcomes if ours.error is None]
+    rejected = [ours.error for _, ours in outcomes if ours.error is not None]
+    assert len(accepted) >= 200 and len(rejected) >= 150
+    classes = {row.class_name for summary in accepted for row in summary.layers if summary}
+    aliases = {
+        entry["class_name"] for arch, ours in outcomes if ours.error is None
+        for entry in arch["layers"]
+    }  # fmt: skip
+    assert classes == set(LAYER_TYPES) and "MaxPool2D" in aliases
+    for feature, present in ACCEPTED_FEATURES.items():
+        assert sum(map(present, accepted)) >= 3, feature
+    for reason, matches in REJECTIONS.items():
+        assert sum(1 for error in rejected if matches(error)) >= 2, reason
