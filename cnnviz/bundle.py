@@ -1,0 +1,290 @@
+"""A trained model as a file: the architecture JSON plus the weights, and nothing to run.
+
+The bundle is a zip (or a folder, from `cnnviz train --out`) of `architecture.json`
+(cnnviz/1), `weights.npz` (one array per Keras weight, keyed `layer_name/index`, read
+with `allow_pickle=False`) and `metadata.json` (dataset, class names, test accuracy).
+Loading rebuilds the model from the validated JSON and sets only the weights — never
+`keras.models.load_model`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnnviz.archfile import MAX_FILE_BYTES, dump_architecture, load_architecture
+from cnnviz.settings import get_settings, setting_source
+from cnnviz.shapes import validate
+from cnnviz.spec import ModelSpec, SpecError
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BundleError",
+    "LoadedBundle",
+    "bundle_bytes",
+    "bundle_files",
+    "keras_file_bytes",
+    "load_bundle",
+    "write_bundle_folder",
+]
+
+BUNDLE_FORMAT = "cnnviz-bundle/1"
+ARCHITECTURE = "architecture.json"
+WEIGHTS = "weights.npz"
+METADATA = "metadata.json"
+KERAS_FILE = "model.keras"
+_METADATA_BYTES = 1_000_000
+_NPY_OVERHEAD = 4_096  # header and zip entry of one array, generously
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be loaded: says which part is wrong and what to do."""
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedBundle:
+    model: Any
+    spec: ModelSpec
+    dataset_name: str
+    class_names: tuple[str, ...]
+    test_accuracy: float | None
+
+
+def bundle_files(
+    model: Any,
+    spec: ModelSpec,
+    *,
+    dataset_name: str,
+    class_names: Sequence[str],
+    test_accuracy: float | None = None,
+) -> dict[str, bytes]:
+    """The bundle's files by name: architecture, weights and metadata."""
+    arrays: dict[str, np.ndarray] = {}
+    for name in spec.layer_names():
+        for index, value in enumerate(model.get_layer(name).get_weights()):
+            arrays[f"{name}/{index}"] = np.asarray(value)
+    weights = io.BytesIO()
+    np.savez(weights, **arrays)  # type: ignore[arg-type]
+    metadata = {
+        "format": BUNDLE_FORMAT,
+        "dataset": dataset_name,
+        "class_names": list(class_names),
+        "test_accuracy": test_accuracy,
+    }
+    return {
+        ARCHITECTURE: dump_architecture(spec).encode("utf-8"),
+        WEIGHTS: weights.getvalue(),
+        METADATA: json.dumps(metadata, indent=2, ensure_ascii=False).encode("utf-8"),
+    }
+
+
+def bundle_bytes(model: Any, spec: ModelSpec, **metadata: Any) -> bytes:
+    """The bundle as one zip (what the Train page downloads); see `bundle_files`."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in bundle_files(model, spec, **metadata).items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def write_bundle_folder(
+    folder: str | os.PathLike[str], model: Any, spec: ModelSpec, **metadata: Any
+) -> list[Path]:
+    """The bundle's files, plus `model.keras`, written into `folder` (created if needed)."""
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in bundle_files(model, spec, **metadata).items():
+        (root / name).write_bytes(data)
+        written.append(root / name)
+    model.save(root / KERAS_FILE)
+    return [*written, root / KERAS_FILE]
+
+
+def keras_file_bytes(model: Any) -> bytes:
+    """The model saved as a `.keras` file, for people who use Keras directly."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+_MISSING_HINT = (
+    f"Choose a bundle downloaded from cnnviz's Train page or written by `cnnviz train --out` "
+    f"(it holds {ARCHITECTURE}, {WEIGHTS} and {METADATA})."
+)
+
+
+def _zip_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        raise BundleError(f"The bundle has no {name}. {_MISSING_HINT}") from None
+    _check_size(name, info.file_size, limit)
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as error:
+        raise BundleError(f"{name} in the bundle cannot be read: {error}.") from None
+
+
+def _folder_member(folder: Path, name: str, limit: int) -> bytes:
+    path = folder / name
+    if not path.is_file():
+        raise BundleError(f"The bundle folder {folder} has no {name}. {_MISSING_HINT}")
+    _check_size(name, path.stat().st_size, limit)
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise BundleError(f"{path} cannot be read: {error.strerror or error}.") from None
+
+
+def _check_size(name: str, size: int, limit: int) -> None:
+    if size > limit:
+        raise BundleError(
+            f"{name} in the bundle is {size:,} bytes, more than the {limit:,} this "
+            "architecture can need — the bundle is damaged or not from cnnviz."
+        )
+
+
+def _metadata(raw: bytes) -> tuple[str, tuple[str, ...], float | None]:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise BundleError(f"{METADATA} in the bundle is not valid JSON.") from None
+    if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
+        raise BundleError(f"{METADATA} does not say format {BUNDLE_FORMAT!r}.")
+    names = data.get("class_names")
+    if (
+        not isinstance(names, list)
+        or len(names) < 2
+        or not all(isinstance(name, str) for name in names)
+    ):
+        raise BundleError(f"{METADATA}: class_names must be a list of at least 2 names.")
+    accuracy = data.get("test_accuracy")
+    if not isinstance(accuracy, (int, float)) or isinstance(accuracy, bool):
+        accuracy = None
+    dataset = data.get("dataset")
+    return (dataset if isinstance(dataset, str) else "unknown"), tuple(names), accuracy
+
+
+def _weights_for(layer: Any, arrays: Any, name: str) -> list[np.ndarray]:
+    expected = [tuple(weight.shape) for weight in layer.weights]
+    keys = [f"{name}/{index}" for index in range(len(expected))]
+    values: list[np.ndarray] = []
+    for index, (key, shape) in enumerate(zip(keys, expected, strict=True)):
+        if key not in arrays:
+            raise BundleError(
+                f"{WEIGHTS} has no weight {index} of layer '{name}' (needs shape {shape}). "
+                f"The weights do not belong to this {ARCHITECTURE}."
+            )
+        try:
+            value = arrays[key]
+        except ValueError:
+            raise BundleError(f"{WEIGHTS}: '{key}' is not a plain number array.") from None
+        if value.dtype.kind != "f":
+            raise BundleError(f"{WEIGHTS}: '{key}' holds {value.dtype}, not floating point.")
+        if tuple(value.shape) != shape:
+            raise BundleError(
+                f"Layer '{name}': weight {index} ({layer.weights[index].name}) has shape "
+                f"{tuple(value.shape)} in {WEIGHTS}, but {ARCHITECTURE} needs {shape}. "
+                "The architecture and the weights do not belong together."
+            )
+        values.append(value)
+    return values
+
+
+def _check_upload_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise BundleError(
+            f"The bundle is {size:,} bytes, more than this server accepts ({max_bytes:,}); "
+            f"the host can raise {setting_source('max_upload_bytes')}."
+        )
+
+
+def _reader(source: bytes | str | os.PathLike[str], max_bytes: int) -> Callable[[str, int], bytes]:
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.is_dir():
+            return lambda name, limit: _folder_member(path, name, limit)
+        if not path.is_file():
+            raise BundleError(f"{path} is neither a bundle .zip file nor a bundle folder.")
+        _check_upload_size(path.stat().st_size, max_bytes)
+        try:
+            source = path.read_bytes()
+        except OSError as error:
+            raise BundleError(f"{path} cannot be read: {error.strerror or error}.") from None
+    data = bytes(source)
+    _check_upload_size(len(data), max_bytes)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError):
+        raise BundleError(
+            "The file is not a zip bundle. Choose the .zip downloaded from the Train page."
+        ) from None
+    return lambda name, limit: _zip_member(archive, name, limit)
+
+
+def load_bundle(
+    source: bytes | str | os.PathLike[str], *, max_bytes: int | None = None
+) -> LoadedBundle:
+    """A bundle (zip bytes, a .zip path or a bundle folder) → the rebuilt, trained model.
+
+    Raises `BundleError` naming the part that is wrong.
+    """
+    max_bytes = get_settings().max_upload_bytes if max_bytes is None else max_bytes
+    read = _reader(source, max_bytes)
+    try:
+        spec = load_architecture(read(ARCHITECTURE, MAX_FILE_BYTES))
+    except SpecError as error:
+        raise BundleError(f"{ARCHITECTURE} in the bundle: {error.message}") from None
+    summary = validate(spec)
+    limit = get_settings().max_params
+    if limit and summary.total_params > limit:
+        raise BundleError(
+            f"The bundled model has {summary.total_params:,} parameters, more than this "
+            f"server allows ({limit:,}); the host can raise {setting_source('max_params')}."
+        )
+    dataset, class_names, accuracy = _metadata(read(METADATA, _METADATA_BYTES))
+    weights_limit = summary.total_params * 8 + _NPY_OVERHEAD * (4 * len(spec.layers) + 1)
+    raw_weights = read(WEIGHTS, weights_limit)
+    try:
+        arrays = np.load(io.BytesIO(raw_weights), allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError):
+        raise BundleError(f"{WEIGHTS} in the bundle is not a readable .npz file.") from None
+    if not isinstance(arrays, np.lib.npyio.NpzFile):
+        raise BundleError(f"{WEIGHTS} in the bundle is a single array, not an .npz of weights.")
+    if sum(info.file_size for info in arrays.zip.infolist()) > weights_limit:
+        arrays.close()
+        raise BundleError(
+            f"{WEIGHTS} unpacks to more bytes than this architecture's weights can need — "
+            "the bundle is damaged or not from cnnviz."
+        )
+    from cnnviz.keras_build import build_model
+    from cnnviz.tf_runtime import configure_tensorflow
+
+    configure_tensorflow()
+    model = build_model(spec)
+    with arrays:
+        names = spec.layer_names()
+        expected_keys: set[str] = set()
+        for name in names:
+            layer = model.get_layer(name)
+            values = _weights_for(layer, arrays, name)
+            expected_keys.update(f"{name}/{index}" for index in range(len(values)))
+            layer.set_weights(values)
+        extra = sorted(set(arrays.files) - expected_keys)
+    if extra:
+        raise BundleError(
+            f"{WEIGHTS} holds weights that {ARCHITECTURE} has no place for (e.g. '{extra[0]}'). "
+            "The architecture and the weights do not belong together."
+        )
+    return LoadedBundle(model, spec, dataset, class_names, accuracy)

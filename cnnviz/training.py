@@ -1,0 +1,315 @@
+"""Training a `ModelSpec` on a `Dataset`: settings, host limits, the run and what it yields.
+
+The shapes other pages read from session state are dataclasses here: `TrainedModel`
+(the session's trained model) and `TrainingRun` (one entry of the runs to compare).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cnnviz.dataset_base import Dataset
+from cnnviz.evaluation import Evaluation, evaluate_predictions, predicted_labels
+from cnnviz.loss_choice import LossChoice, choose_loss
+from cnnviz.progress import ProgressCallable, ProgressTracker, TrainingProgress
+from cnnviz.settings import Settings, get_settings, setting_source
+from cnnviz.shapes import validate
+from cnnviz.spec import ModelSpec
+from cnnviz.training_settings import (
+    OPTIMIZERS,
+    SGD_MOMENTUM,
+    TrainingError,
+    TrainingSettings,
+)
+
+__all__ = [
+    "OPTIMIZERS",
+    "LossChoice",
+    "TrainedModel",
+    "TrainingError",
+    "TrainingProgress",
+    "TrainingResult",
+    "TrainingRun",
+    "TrainingSettings",
+    "build_compiled_model",
+    "check_training_limits",
+    "choose_loss",
+    "fit_dataset_to_input",
+    "train",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingResult:
+    """Everything one call of `train` produced; `model` is the trained Keras model."""
+
+    model: Any
+    spec: ModelSpec
+    settings: TrainingSettings
+    loss: LossChoice
+    history: dict[str, list[float]]
+    test_loss: float
+    evaluation: Evaluation
+    seconds: float  # wall time of model.fit (validation included)
+    samples_per_second: float
+    epochs_completed: int  # epochs with an entry in history (a stopped one counts)
+    stopped: bool
+    params: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.evaluation.accuracy
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return self.seconds / max(1, self.epochs_completed)
+
+    def trained_model(self, dataset_name: str, class_names: tuple[str, ...]) -> TrainedModel:
+        return TrainedModel(self.model, self.spec, dataset_name, class_names, self.test_accuracy)
+
+    def run(
+        self, run_id: int, dataset_name: str, class_names: tuple[str, ...] = ()
+    ) -> TrainingRun:
+        return TrainingRun(
+            run_id=run_id,
+            architecture=self.spec,
+            settings=self.settings,
+            dataset_name=dataset_name,
+            class_names=class_names,
+            history=self.history,
+            test_accuracy=self.test_accuracy,
+            test_loss=self.test_loss,
+            params=self.params,
+            seconds_per_epoch=self.seconds_per_epoch,
+            epochs_completed=self.epochs_completed,
+            stopped=self.stopped,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class TrainedModel:
+    """`st.session_state[TRAINED_KEY]`: this session's trained model and what it learned on.
+
+    `weights_version` is new at every training (cache activations per version and image).
+    """
+
+    model: Any
+    spec: ModelSpec
+    dataset_name: str
+    class_names: tuple[str, ...]
+    test_accuracy: float | None
+    weights_version: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def outputs_probabilities(self) -> bool:
+        return not choose_loss(self.spec, len(self.class_names)).from_logits
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingRun:
+    """One entry of `st.session_state[RUNS_KEY]` (a list, oldest first)."""
+
+    run_id: int
+    architecture: ModelSpec
+    settings: TrainingSettings
+    dataset_name: str
+    history: dict[str, list[float]]
+    test_accuracy: float
+    test_loss: float
+    params: int
+    seconds_per_epoch: float
+    epochs_completed: int
+    stopped: bool
+    class_names: tuple[str, ...] = ()
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The architecture (the name other pages use for a spec)."""
+        return self.architecture
+
+    @property
+    def label(self) -> str:
+        stopped = ", stopped" if self.stopped else ""
+        return (
+            f"Run {self.run_id}: {self.architecture.name} on {self.dataset_name}, "
+            f"{self.epochs_completed} epochs{stopped}, test accuracy {self.test_accuracy:.1%}"
+        )
+
+
+def check_training_limits(
+    spec: ModelSpec, dataset: Dataset, settings: TrainingSettings, host: Settings | None = None
+) -> int:
+    """The model's parameter count, or `TrainingError` naming the limit that was hit."""
+    host = host or get_settings()
+    if host.max_epochs and settings.epochs > host.max_epochs:
+        raise TrainingError(
+            f"{settings.epochs} epochs is more than this server allows ({host.max_epochs}). "
+            f"Choose fewer, or ask the host to raise {setting_source('max_epochs')}."
+        )
+    params = validate(spec).total_params
+    if host.max_params and params > host.max_params:
+        raise TrainingError(
+            f"The model has {params:,} parameters, more than this server trains "
+            f"({host.max_params:,}). Make it smaller (fewer filters or a smaller Dense layer), "
+            f"or ask the host to raise {setting_source('max_params')}."
+        )
+    if dataset.input_shape != spec.input_shape:
+        raise TrainingError(
+            f"The data is {_shape(dataset.input_shape)} but the model expects "
+            f"{_shape(spec.input_shape)}. Resize/convert the data to the model's input, or set "
+            "the model's input to the data's shape."
+        )
+    return params
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape))
+
+
+def fit_dataset_to_input(dataset: Dataset, input_shape: tuple[int, int, int]) -> Dataset:
+    """The dataset with its images resized and converted to `input_shape`."""
+    if dataset.input_shape == tuple(input_shape):
+        return dataset
+    from cnnviz.datasets import fit_to_input
+
+    return dataclasses.replace(
+        dataset,
+        x_train=fit_to_input(dataset.x_train, input_shape),
+        x_test=fit_to_input(dataset.x_test, input_shape),
+    )
+
+
+def _training_arrays(
+    dataset: Dataset, settings: TrainingSettings, limit: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, list[str]]:
+    """Shuffled train/validation arrays (seeded), at most `limit` training images."""
+    notes: list[str] = []
+    order = np.random.default_rng(settings.seed).permutation(len(dataset.x_train))
+    if limit and len(order) > limit:
+        notes.append(
+            f"Trained on {limit:,} of the {len(order):,} training images, the most this server "
+            f"uses; the host can raise {setting_source('max_train_samples')}."
+        )
+        order = order[:limit]
+    n_val = int(round(len(order) * settings.validation_split))
+    if settings.validation_split and n_val == 0:
+        notes.append("Too few images to hold some out for validation; none were held out.")
+    if len(order) - n_val < 1:
+        raise TrainingError("No training images are left after the validation split.")
+    fit, val = order[n_val:], order[:n_val]
+    x, y = dataset.x_train, dataset.y_train
+    if n_val == 0:
+        return x[fit], y[fit], None, None, notes
+    return x[fit], y[fit], x[val], y[val], notes
+
+
+def build_compiled_model(
+    spec: ModelSpec, settings: TrainingSettings, loss: LossChoice, steps_per_epoch: int
+) -> Any:
+    """The spec built with its seeded initial weights, compiled with settings and loss."""
+    from cnnviz.keras_build import build_model
+    from cnnviz.tf_runtime import configure_tensorflow
+
+    configure_tensorflow()
+    import keras
+
+    model = build_model(spec, seed=settings.seed)
+    info = OPTIMIZERS[settings.optimizer]
+    rate: Any = settings.resolved_learning_rate
+    if settings.schedule == "cosine":
+        total = max(1, settings.epochs * steps_per_epoch)
+        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=total)
+    options: dict[str, Any] = {"learning_rate": rate}
+    if settings.optimizer == "sgd":
+        options["momentum"] = SGD_MOMENTUM
+    optimizer = getattr(keras.optimizers, info.keras_class)(**options)
+    model.compile(optimizer=optimizer, loss=loss.keras_loss(), metrics=[loss.keras_metric()])
+    return model
+
+
+def train(
+    spec: ModelSpec,
+    dataset: Dataset,
+    settings: TrainingSettings,
+    *,
+    progress: ProgressCallable | None = None,
+    stop_event: threading.Event | None = None,
+    report_every: int = 10,
+    host: Settings | None = None,
+) -> TrainingResult:
+    """Train a fresh model of `spec` on `dataset` and evaluate it on the test split.
+
+    `progress` receives a `TrainingProgress` every `report_every` batches and at each
+    epoch end; setting `stop_event` stops after the current batch, keeping the weights.
+    """
+    host = host or get_settings()
+    params = check_training_limits(spec, dataset, settings, host)
+    loss = choose_loss(spec, dataset.num_classes)
+    if loss.problem is not None:
+        raise TrainingError(loss.problem)
+    if dataset.y_train.max(initial=0) >= dataset.num_classes:
+        raise TrainingError("Some training labels are not below the number of classes.")
+    x_fit, y_fit, x_val, y_val, notes = _training_arrays(dataset, settings, host.max_train_samples)
+    steps = math.ceil(len(x_fit) / settings.batch_size)
+    model = build_compiled_model(spec, settings, loss, steps)
+    from cnnviz.training_callback import ProgressCallback
+
+    tracker = ProgressTracker(
+        epochs=settings.epochs,
+        samples_per_epoch=len(x_fit),
+        batch_size=settings.batch_size,
+        report_every=report_every,
+        progress=progress,
+        stop_event=stop_event,
+    )
+    validation = (x_val, y_val) if x_val is not None else None
+    started = time.perf_counter()
+    try:
+        model.fit(
+            x_fit, y_fit, batch_size=settings.batch_size, epochs=settings.epochs,
+            validation_data=validation, shuffle=True, verbose=0,
+            callbacks=[ProgressCallback(tracker)],
+        )  # fmt: skip
+    except (MemoryError, RuntimeError, ValueError) as error:
+        raise TrainingError(
+            f"Keras stopped with an error: {error}. A smaller batch size or model may help."
+        ) from None
+    seconds = time.perf_counter() - started
+    if tracker.diverged_at is not None:
+        epoch, batch = tracker.diverged_at
+        notes.append(
+            f"The loss stopped being a number (NaN) at epoch {epoch}, batch {batch}, so "
+            "training stopped there. Try a learning rate 10× smaller."
+        )
+    outputs = model.predict(dataset.x_test, batch_size=max(256, settings.batch_size), verbose=0)
+    threshold = 0.0 if loss.from_logits else 0.5
+    evaluation = evaluate_predictions(
+        dataset.y_test, predicted_labels(outputs, threshold), dataset.num_classes
+    )
+    y_test = dataset.y_test.reshape(-1, 1) if loss.binary else dataset.y_test
+    test_loss = float(loss.keras_loss()(y_test, outputs))
+    history = {key: list(values) for key, values in tracker.history.items()}
+    return TrainingResult(
+        model=model,
+        spec=spec,
+        settings=settings,
+        loss=loss,
+        history=history,
+        test_loss=test_loss,
+        evaluation=evaluation,
+        seconds=seconds,
+        samples_per_second=tracker.samples_seen / seconds if seconds > 0 else 0.0,
+        epochs_completed=len(history.get("loss", [])),
+        stopped=tracker.stopped,
+        params=params,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,38 @@
+"""Small, fast data and models for the training tests: two classes a tiny CNN separates."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnviz.dataset_base import Dataset
+from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec, MaxPooling2DSpec
+from cnnviz.spec import ModelSpec
+
+
+def stripes_dataset(train: int = 160, test: int = 40, seed: int = 0) -> Dataset:
+    """8×8×1 images: class 0 has a bright left half, class 1 a bright right half, plus noise."""
+    rng = np.random.default_rng(seed)
+
+    def split(count: int) -> tuple[np.ndarray, np.ndarray]:
+        labels = np.arange(count, dtype=np.int64) % 2
+        images = rng.uniform(0.0, 0.3, size=(count, 8, 8, 1)).astype(np.float32)
+        images[labels == 0, :, :4] += 0.6
+        images[labels == 1, :, 4:] += 0.6
+        return np.clip(images, 0.0, 1.0), labels
+
+    x_train, y_train = split(train)
+    x_test, y_test = split(test)
+    return Dataset("stripes", x_train, y_train, x_test, y_test, ("left", "right"))
+
+
+def tiny_spec(units: int = 2, activation: str | None = "softmax") -> ModelSpec:
+    return ModelSpec(
+        input_shape=(8, 8, 1),
+        layers=(
+            Conv2DSpec(filters=4, kernel_size=3, activation="relu"),
+            MaxPooling2DSpec(pool_size=2),
+            FlattenSpec(),
+            DenseSpec(units=units, activation=activation),
+        ),
+        name="tiny",
+    )
