@@ -20,6 +20,7 @@ __all__ = ["COMMAND_MODULES", "CliError", "main", "add_architecture_arguments", 
 
 COMMAND_MODULES: tuple[str, ...] = (
     "cnnviz.featuremaps_cli",
+    "cnnviz.train_cli",
 )
 
 
