@@ -161,7 +161,7 @@ def _predictions(
 def run(args: argparse.Namespace) -> int:
     from cnnviz.activations import ActivationError, extract_activations
     from cnnviz.images import ImageError, to_model_input
-    from cnnviz.mosaic import mosaic_png
+    from cnnviz.mosaic import LAYER_MIN_TILE, model_scale, mosaic_png
     from cnnviz.settings import get_settings, setting_source
     from cnnviz.shapes import readable_size, validate
 
@@ -183,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
     except (ActivationError, ImageError) as error:
         raise CliError(str(error)) from None
     out.mkdir(parents=True, exist_ok=True)
+    scale = model_scale(loaded.spec.input_shape)
     layers = []
     for activation in activations:
         entry: dict[str, Any] = {
@@ -194,9 +195,9 @@ def run(args: argparse.Namespace) -> int:
         }
         if activation.is_spatial:
             entry["file"] = mosaic_file_name(activation.index, activation.name)
-            (out / entry["file"]).write_bytes(
-                mosaic_png(activation.output, normalization=args.normalization)
-            )
+            png = mosaic_png(activation.output, normalization=args.normalization,
+                             scale=scale, min_tile=LAYER_MIN_TILE)
+            (out / entry["file"]).write_bytes(png)
         layers.append(entry)
     final = activations[-1].output if activations else np.empty(0)
     report = {

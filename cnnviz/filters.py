@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KERNEL_LAYER_TYPES",
+    "KERNEL_TILE",
     "FilterError",
     "LayerKernels",
     "depthwise_png",
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 KERNEL_LAYER_TYPES: Final = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")
+KERNEL_TILE: Final = 64  # a 3×3 kernel is drawn at least this wide
 
 
 class FilterError(ValueError):
@@ -135,7 +137,7 @@ def first_layer_filters_png(kernel: np.ndarray) -> bytes:
     """All filters of a first layer in one image, numbered; RGB for RGB input."""
     images = first_layer_filters(kernel)
     labels = [str(number) for number in range(images.shape[0])]
-    image, _ = tile_mosaic(images, labels=labels, colormap="coolwarm")
+    image, _ = tile_mosaic(images, labels=labels, colormap="coolwarm", min_tile=KERNEL_TILE)
     return encode_png(image)
 
 
@@ -149,7 +151,7 @@ def input_channel_kernels_png(kernel: np.ndarray, input_channel: int) -> bytes:
         )
     tiles = np.moveaxis(signed_to_unit(array[:, :, input_channel, :], _peak(array)), 2, 0)
     labels = [str(number) for number in range(tiles.shape[0])]
-    image, _ = tile_mosaic(tiles, labels=labels, colormap="coolwarm")
+    image, _ = tile_mosaic(tiles, labels=labels, colormap="coolwarm", min_tile=KERNEL_TILE)
     return encode_png(image)
 
 
@@ -163,7 +165,8 @@ def depthwise_png(depthwise: np.ndarray) -> bytes:
         for channel in range(channels)
         for copy in range(multiplier)
     ]
-    image, _ = tile_mosaic(np.moveaxis(tiles, 2, 0), labels=labels, colormap="coolwarm")
+    image, _ = tile_mosaic(np.moveaxis(tiles, 2, 0), labels=labels, colormap="coolwarm",
+                           min_tile=KERNEL_TILE)
     return encode_png(image)
 
 

@@ -20,7 +20,9 @@ from PIL import Image, ImageDraw, ImageFont
 __all__ = [
     "COLORMAPS",
     "DEFAULT_MAX_PIXELS",
+    "LAYER_MIN_TILE",
     "LEVELS",
+    "MIN_TILE",
     "MosaicError",
     "MosaicLayout",
     "Normalization",
@@ -28,6 +30,7 @@ __all__ = [
     "colormap_table",
     "encode_png",
     "feature_mosaic",
+    "model_scale",
     "mosaic_png",
     "normalize_maps",
     "plan_layout",
@@ -51,7 +54,8 @@ LEVELS: Final = 254  # palette entries for values; index 254 is the background, 
 _BACKGROUND: Final = (255, 255, 255)
 _TEXT: Final = (49, 51, 63)
 DEFAULT_MAX_PIXELS: Final = 480_000
-_MIN_TILE: Final = 40  # small maps are enlarged (nearest neighbour) to at least this side
+MIN_TILE: Final = 40  # small maps are enlarged (nearest neighbour) to at least this side
+LAYER_MIN_TILE: Final = 16  # with `model_scale`: the smallest a deep layer's map is drawn
 _GAP: Final = 2
 _TARGET_ASPECT: Final = 2.0  # width / height of the whole mosaic
 
@@ -174,16 +178,19 @@ def plan_layout(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     labels: bool = True,
+    scale: int = 1,
+    min_tile: int = MIN_TILE,
 ) -> MosaicLayout:
-    """A grid for `count` maps of `height` × `width`: small maps enlarged by a whole factor
-    to at least `_MIN_TILE`, large ones shrunk so the mosaic stays within `max_pixels`."""
+    """A grid for `count` maps of `height` × `width`, each enlarged by the whole factor
+    `scale` (more if needed to reach `min_tile`) and shrunk back while the mosaic would
+    exceed `max_pixels`. One `scale` for every layer of a model keeps their sizes honest."""
     if count < 1 or height < 1 or width < 1:
         raise MosaicError(
             f"Expected at least one map of at least 1×1. Received: count={count}, "
             f"height={height}, width={width}"
         )
     rows, cols = _grid(count, height, width)
-    scale = float(max(1, math.ceil(_MIN_TILE / max(height, width))))
+    scale = float(max(1, scale, math.ceil(min_tile / max(height, width))))
     budget = max_pixels / (rows * cols)
     for _ in range(64):
         tile_h, tile_w = max(1, round(height * scale)), max(1, round(width * scale))
@@ -238,6 +245,8 @@ def tile_mosaic(
     labels: Sequence[str] | None = None,
     colormap: str = "viridis",
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    scale: int = 1,
+    min_tile: int = MIN_TILE,
 ) -> tuple[Image.Image, MosaicLayout]:
     """Tiles (N, h, w) in [0, 1] → a palette image through `colormap`; tiles (N, h, w, 3)
     in [0, 1] → an RGB image as they are. Labels (one per tile) go above each tile."""
@@ -250,8 +259,8 @@ def tile_mosaic(
         )
     if labels is not None and len(labels) != array.shape[0]:
         raise MosaicError(f"Expected {array.shape[0]} labels. Received: {len(labels)} labels")
-    layout = plan_layout(array.shape[0], array.shape[1], array.shape[2],
-                         max_pixels=max_pixels, labels=labels is not None)
+    layout = plan_layout(array.shape[0], array.shape[1], array.shape[2], max_pixels=max_pixels,
+                         labels=labels is not None, scale=scale, min_tile=min_tile)
     clean = np.clip(np.nan_to_num(array, nan=0.0), 0.0, 1.0)
     if rgb:
         pixels = np.rint(clean * 255).astype(np.uint8)
@@ -279,12 +288,21 @@ def feature_mosaic(
     colormap: str = "viridis",
     max_pixels: int = DEFAULT_MAX_PIXELS,
     labels: bool = True,
+    scale: int = 1,
+    min_tile: int = MIN_TILE,
 ) -> tuple[Image.Image, MosaicLayout]:
     """Feature maps (H, W, C) → one image of C tiles numbered 0…C-1, and its layout."""
     normalized = normalize_maps(maps, normalization)
     tiles = np.moveaxis(normalized, 2, 0)
     names = [str(channel) for channel in range(tiles.shape[0])] if labels else None
-    return tile_mosaic(tiles, labels=names, colormap=colormap, max_pixels=max_pixels)
+    return tile_mosaic(tiles, labels=names, colormap=colormap, max_pixels=max_pixels,
+                       scale=scale, min_tile=min_tile)
+
+
+def model_scale(input_shape: Sequence[int], target: int = 96) -> int:
+    """One enlargement for every layer of a model: its input drawn about `target` pixels
+    wide, so that deeper, smaller maps look smaller (pass with `min_tile=LAYER_MIN_TILE`)."""
+    return max(1, round(target / max(int(input_shape[0]), int(input_shape[1]))))
 
 
 def encode_png(image: Image.Image) -> bytes:
@@ -299,9 +317,10 @@ def mosaic_png(
     normalization: Normalization = "channel",
     colormap: str = "viridis",
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    scale: int = 1,
+    min_tile: int = MIN_TILE,
 ) -> bytes:
     """`feature_mosaic` encoded as PNG bytes."""
-    image, _ = feature_mosaic(
-        maps, normalization=normalization, colormap=colormap, max_pixels=max_pixels
-    )
+    image, _ = feature_mosaic(maps, normalization=normalization, colormap=colormap,
+                              max_pixels=max_pixels, scale=scale, min_tile=min_tile)
     return encode_png(image)

@@ -1,7 +1,117 @@
-"""Feature maps page."""
+"""Feature maps: what every layer of the model sees, for an image of your choice."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from cnnviz.activations import class_probabilities
+from cnnviz.images import ImageError
+from cnnviz.loss_choice import final_activation
+from cnnviz.settings import get_settings, setting_source
+from cnnviz.shapes import readable_size, summarize
+from ui.featuremaps_filters import show_filters
+from ui.featuremaps_gradcam import show_gradcam
+from ui.featuremaps_image import choose_image, model_view, show_input, shown_picture
+from ui.featuremaps_model import image_results, page_model, stale_trained_model
+from ui.featuremaps_render import (
+    class_labels,
+    mosaics_zip_factory,
+    show_closer_look,
+    show_layers,
+    show_probabilities,
+)
+from ui.state import current_spec
+
 st.title("Feature maps")
+st.caption("Run one image through the model and look at what every layer computes: maps "
+           "shrink in height and width and grow in number as the image goes deeper.")
+
+spec = current_spec()
+summary = summarize(spec)
+if summary.error is not None:
+    st.error(f"This architecture cannot run yet. {summary.error.message} "
+             "Fix it on the Build page.")
+    st.stop()
+if not spec.layers:
+    st.info("The model has no layers yet. Add some on the Build page.")
+    st.stop()
+limit = get_settings().max_activation_bytes
+if summary.activation_bytes > limit:
+    st.error(f"One image through this model makes {readable_size(summary.activation_bytes)} "
+             f"of feature maps, more than this server allows ({readable_size(limit)}). Use a "
+             f"smaller input or fewer filters; the host can raise "
+             f"{setting_source('max_activation_bytes')}.")
+    st.stop()
+
+try:
+    with st.spinner("Loading TensorFlow and building the model…"):
+        page = page_model(spec)
+except Exception as error:  # Keras refusing the model must not end the page
+    st.error(f"Keras could not build this model: {error}")
+    st.stop()
+
+if page.trained:
+    accuracy = f"{page.test_accuracy:.1%}" if page.test_accuracy is not None else "not measured"
+    st.success(f"Model trained in this session on **{page.dataset_name or 'your data'}** — "
+               f"test accuracy **{accuracy}**.")
+else:
+    stale = (" The model trained in this session had a different architecture."
+             if stale_trained_model(spec) else "")
+    st.warning(f"**Untrained model: random weights** (seed 0).{stale} The maps show what "
+               "random filters do; train on the Train page to see learned features.")
+
+chosen = choose_image(spec, page.dataset_name)
+if chosen is None:
+    st.stop()
+try:
+    x = model_view(chosen, spec)
+except ImageError as error:
+    st.error(f"{error} Feature maps need an input of 1 or 3 channels.")
+    st.stop()
+input_columns = st.columns([1, 1, 1.3])
+show_input(chosen, x, spec, input_columns)
+
+try:
+    with st.spinner("Running the image through every layer…"):
+        results = image_results(page, x)
+except Exception as error:  # e.g. out of memory inside TensorFlow
+    st.error(f"Keras could not run this image through the model: {error}")
+    st.stop()
+
+final = results.activations[-1].output
+probabilities = None
+class_names: list[str] = []
+if final.ndim == 1 and final.size >= 2:
+    activation = final_activation(spec)
+    probabilities = class_probabilities(final, activation)
+    class_names = class_labels(page.class_names, probabilities.size)
+    note = "" if activation in ("softmax", "sigmoid") else " (softmax of the raw scores)"
+    with input_columns[2]:
+        show_probabilities(probabilities, class_names, note)
+
+maps_tab, channel_tab, filters_tab, gradcam_tab = st.tabs(
+    ["Every layer", "One channel, large", "Filters", "Where the model looks"]
+)
+with maps_tab:
+    left, right = st.columns([3, 1])
+    scale = left.radio("Colour scale", ["channel", "layer"], horizontal=True, key="fm_norm",
+                       format_func={"channel": "Each channel on its own range",
+                                    "layer": "One range for the whole layer"}.__getitem__)
+    normalization = "layer" if scale == "layer" else "channel"
+    right.download_button(
+        "Download all mosaics (.zip)", key="fm_zip", on_click="ignore",
+        data=mosaics_zip_factory(results, summary, normalization, {"image": chosen.label}),
+        file_name=f"{spec.name}_feature_maps.zip", mime="application/zip",
+    )  # fmt: skip
+    show_layers(results, summary, normalization,
+                len(spec.layers) - 1 if probabilities is not None else None)
+with channel_tab:
+    show_closer_look(results, summary)
+with filters_tab:
+    show_filters(page.model, page.trained)
+with gradcam_tab:
+    if probabilities is None:
+        st.info("Grad-CAM needs a model that ends in class scores: add Flatten (or global "
+                "pooling) and a Dense layer with one unit per class on the Build page.")
+    else:
+        show_gradcam(page, results, x, shown_picture(chosen), probabilities, class_names)
