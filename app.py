@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.state import current_spec, ensure_defaults
+from cnnviz.shapes import summarize
+from ui.state import TRAINED_KEY, current_spec, ensure_defaults, sync_url, take_notice
 
 st.set_page_config(page_title="cnnviz", page_icon="🧱", layout="wide")
 ensure_defaults()
 
 pages = [
-    st.Page("pages/1_Build.py", title="Build", icon="🧱", default=True),
-    st.Page("pages/2_Train.py", title="Train", icon="📈"),
-    st.Page("pages/3_Feature_maps.py", title="Feature maps", icon="🔍"),
+    st.Page("pages/1_Build.py", title="Build", icon=":material/view_in_ar:", default=True),
+    st.Page("pages/2_Train.py", title="Train", icon=":material/monitoring:"),
+    st.Page("pages/3_Feature_maps.py", title="Feature maps", icon=":material/grid_view:"),
 ]
 navigation = st.navigation(pages)
 
 with st.sidebar:
     spec = current_spec()
+    summary = summarize(spec)
     st.caption(f"Model **{spec.name}** · input {spec.input_shape[0]}×{spec.input_shape[1]}"
-               f"×{spec.input_shape[2]} · {len(spec.layers)} layers")
+               f"×{spec.input_shape[2]} · {len(spec.layers)} layers · "
+               f"{summary.total_params:,} params"
+               + ("" if summary.ok else " · :red[has an error]"))
+    if st.session_state.get(TRAINED_KEY) is not None:
+        st.caption(":material/check_circle: A model has been trained in this session.")
 
 navigation.run()
+notice = take_notice()  # one the page did not show itself
+if notice:
+    st.sidebar.warning(notice, icon=":material/warning:")
+sync_url()

@@ -1,25 +1,64 @@
-"""Build: the architecture's summary (placeholder until the Build page lands)."""
+"""Build: stack layers by drag and drop; every shape, parameter and the arithmetic, live."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from cnnviz.advice import advise
+from cnnviz.settings import get_settings
 from cnnviz.shapes import summarize
-from ui.state import current_spec
+from ui.build_advice import advice_panel, known_num_classes
+from ui.build_charts import convolution_comparison, parameter_share, shape_blocks
+from ui.build_form import draft_error, layer_settings
+from ui.build_io import architecture_files, history_buttons, input_and_presets
+from ui.build_stack import layer_stack, stack_buttons
+from ui.build_summary import budget_badges, layer_arithmetic, summary_table
+from ui.state import RUNS_KEY, current_spec, selected_layer, sync_url, take_notice
 
+settings = get_settings()
 spec = current_spec()
 summary = summarize(spec)
-st.title(spec.name)
-st.dataframe(
-    [
-        {
-            "Layer (type)": f"{layer.name} ({layer.class_name})",
-            "Output shape": str(layer.keras_output_shape),
-            "Param #": f"{layer.params:,}",
-            "Parameters": layer.param_formula,
-        }
-        for layer in summary.layers
-    ],
-    hide_index=True,
-)
-st.write(f"Total params: {summary.total_params:,}")
+advice = advise(spec, summary=summary, num_classes=known_num_classes(),
+                max_activation_bytes=settings.max_activation_bytes,
+                max_params=settings.max_params)
+
+st.title(f"Build · {spec.name}")
+if notice := take_notice():
+    st.warning(notice, icon=":material/warning:")
+budget_badges(summary, st.session_state.get(RUNS_KEY), settings.max_params)
+
+stack_column, layer_column = st.columns([5, 6], gap="large")
+with stack_column:
+    history_buttons()
+    layer_stack(spec, summary, advice, draft_error())
+    stack_buttons(spec)
+    with st.expander("Model: preset, name, input shape", expanded=not spec.layers,
+                     icon=":material/tune:"):
+        input_and_presets(spec)
+
+with layer_column:
+    index = selected_layer()
+    if index is None:
+        st.info("The stack is empty: drag a layer from the palette, or use **Add after**.",
+                icon=":material/info:")
+    else:
+        name, layer = spec.layer_names()[index], spec.layers[index]
+        st.subheader(f"{index + 1}. {name} · {layer.class_name}")
+        layer_settings(spec, index)
+        layer_arithmetic(summary, index)
+        convolution_comparison(spec, summary, index)
+    advice_panel(advice)
+
+st.subheader("Summary")
+summary_table(spec, summary, advice)
+
+shapes_tab, params_tab, files_tab = st.tabs(["Shapes", "Where the parameters are",
+                                             "File, link and Keras code"])
+with shapes_tab:
+    shape_blocks(summary)
+with params_tab:
+    parameter_share(summary)
+with files_tab:
+    architecture_files(spec)
+
+sync_url()  # a reload or a shared link reopens this model

@@ -1,33 +1,73 @@
-"""Session-state keys and accessors shared by the pages. Plain data only, one session each."""
+"""Session-state keys and accessors shared by the pages. Plain data only, one session each.
+
+The architecture lives under `SPEC_KEY` (no widget owns it, so page switches keep it),
+with an undo/redo history, and is mirrored into the page URL (`?arch=…`) so that a reload
+or a shared link opens the same model.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from cnnviz.presets import get_preset
-from cnnviz.spec import ModelSpec
+from cnnviz.spec import ModelSpec, SpecError
+from cnnviz.urlcodec import decode_spec, encode_spec
 
 __all__ = [
     "DATASET_KEY",
     "DEFAULT_PRESET",
+    "MAX_HISTORY",
     "RUNS_KEY",
+    "SELECTED_KEY",
     "SPEC_KEY",
     "TRAINED_KEY",
+    "URL_PARAM",
+    "can_redo",
+    "can_undo",
     "current_spec",
     "ensure_defaults",
+    "redo",
+    "refresh_widgets",
+    "selected_layer",
+    "set_selected_layer",
     "set_spec",
+    "show_notice",
+    "sync_url",
+    "take_notice",
+    "undo",
+    "widget_epoch",
 ]
 
 SPEC_KEY = "cnnviz_spec"  # the session's ModelSpec; no widget owns this key
 TRAINED_KEY = "cnnviz_trained"  # the model trained in this session, with what it was trained on
 RUNS_KEY = "cnnviz_runs"  # every training run of this session
 DATASET_KEY = "cnnviz_dataset_name"
+SELECTED_KEY = "cnnviz_selected_layer"  # index of the layer whose settings are open
 DEFAULT_PRESET = "chollet-mnist-convnet"
+URL_PARAM = "arch"
+MAX_HISTORY = 100
+
+_PAST_KEY = "cnnviz_history_past"
+_FUTURE_KEY = "cnnviz_history_future"
+_EPOCH_KEY = "cnnviz_widget_epoch"  # bumped when the spec changes from outside its widgets
+_NOTICE_KEY = "cnnviz_notice"
+
+
+def _spec_from_url() -> ModelSpec | None:
+    raw = st.query_params.get(URL_PARAM)
+    if raw is None:
+        return None
+    try:
+        return decode_spec(raw)
+    except SpecError as error:
+        show_notice(f"The architecture in this link could not be opened. {error.message} "
+                    "The default model is shown instead.")
+        return None
 
 
 def ensure_defaults() -> None:
     if SPEC_KEY not in st.session_state:
-        st.session_state[SPEC_KEY] = get_preset(DEFAULT_PRESET)
+        st.session_state[SPEC_KEY] = _spec_from_url() or get_preset(DEFAULT_PRESET)
 
 
 def current_spec() -> ModelSpec:
@@ -36,5 +76,80 @@ def current_spec() -> ModelSpec:
     return spec
 
 
-def set_spec(spec: ModelSpec) -> None:
+def widget_epoch() -> int:
+    """Part of every settings widget's key: new keys (fresh values) after undo, load, fix…"""
+    return int(st.session_state.get(_EPOCH_KEY, 0))
+
+
+def refresh_widgets() -> None:
+    st.session_state[_EPOCH_KEY] = widget_epoch() + 1
+
+
+def set_spec(spec: ModelSpec, *, record: bool = True, from_widgets: bool = False) -> None:
+    """Make `spec` the session's architecture; `record` keeps the old one for undo."""
+    previous = st.session_state.get(SPEC_KEY)
+    if previous == spec:
+        return
+    if record and previous is not None:
+        past = [*st.session_state.get(_PAST_KEY, []), previous][-MAX_HISTORY:]
+        st.session_state[_PAST_KEY] = past
+        st.session_state[_FUTURE_KEY] = []
     st.session_state[SPEC_KEY] = spec
+    if not from_widgets:
+        refresh_widgets()
+
+
+def can_undo() -> bool:
+    return bool(st.session_state.get(_PAST_KEY))
+
+
+def can_redo() -> bool:
+    return bool(st.session_state.get(_FUTURE_KEY))
+
+
+def undo() -> None:
+    past = list(st.session_state.get(_PAST_KEY, []))
+    if not past:
+        return
+    st.session_state[_FUTURE_KEY] = [current_spec(), *st.session_state.get(_FUTURE_KEY, [])]
+    st.session_state[_PAST_KEY] = past[:-1]
+    set_spec(past[-1], record=False)
+
+
+def redo() -> None:
+    future = list(st.session_state.get(_FUTURE_KEY, []))
+    if not future:
+        return
+    st.session_state[_PAST_KEY] = [*st.session_state.get(_PAST_KEY, []), current_spec()]
+    st.session_state[_FUTURE_KEY] = future[1:]
+    set_spec(future[0], record=False)
+
+
+def selected_layer() -> int | None:
+    """The selected layer's index, kept inside the stack (None when the stack is empty)."""
+    count = len(current_spec().layers)
+    if count == 0:
+        return None
+    index = st.session_state.get(SELECTED_KEY, 0)
+    return min(max(int(index) if isinstance(index, int) else 0, 0), count - 1)
+
+
+def set_selected_layer(index: int | None) -> None:
+    st.session_state[SELECTED_KEY] = index if index is not None else 0
+
+
+def sync_url() -> None:
+    """Write the current architecture into the page URL, if it is not there already."""
+    encoded = encode_spec(current_spec())
+    if st.query_params.get(URL_PARAM) != encoded:
+        st.query_params[URL_PARAM] = encoded
+
+
+def show_notice(text: str) -> None:
+    st.session_state[_NOTICE_KEY] = text
+
+
+def take_notice() -> str | None:
+    """A one-time message for the person (e.g. a link that could not be read), then gone."""
+    notice = st.session_state.pop(_NOTICE_KEY, None)
+    return notice if isinstance(notice, str) else None

@@ -1,0 +1,328 @@
+"""What to tell the person building an architecture, and the one-click fixes that apply.
+
+`advise(spec)` returns the errors that stop the model (from `summarize`) and the legal but
+costly or suspicious choices, each attached to a layer where it can be. Every fix is a
+function `ModelSpec -> ModelSpec`; a fix is offered only if it really moves the error past
+its layer (it is tried, and the result summarised, before it is offered).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Literal
+
+from cnnviz import formulas as fx
+from cnnviz.errors import SpecError
+from cnnviz.layers import (
+    ActivationSpec,
+    BatchNormalizationSpec,
+    Conv2DSpec,
+    DenseSpec,
+    DropoutSpec,
+    FlattenSpec,
+    GlobalAveragePooling2DSpec,
+    LayerSpec,
+    MaxPooling2DSpec,
+    SeparableConv2DSpec,
+    SpatialDropout2DSpec,
+)
+from cnnviz.shapes import ModelSummary, readable_size, summarize
+from cnnviz.spec import ModelSpec
+
+__all__ = [
+    "HEAVY_DENSE_SHARE",
+    "Advice",
+    "Fix",
+    "advise",
+    "config_fixes",
+    "with_flatten_before",
+    "with_global_pooling_before",
+    "with_global_pooling_for_flatten",
+    "with_last_dense_units",
+    "with_layer_field",
+    "with_other_convolution",
+    "with_padding_same",
+    "with_pooling_after",
+    "without_layer",
+]
+
+Level = Literal["error", "warning"]
+HEAVY_DENSE_SHARE = 0.5  # a Dense after Flatten holding more than this share is flagged
+HEAVY_DENSE_MIN_PARAMS = 10_000
+
+_PASS_THROUGH = (DropoutSpec, SpatialDropout2DSpec, ActivationSpec, BatchNormalizationSpec)
+
+
+@dataclass(frozen=True)
+class Fix:
+    label: str
+    apply: Callable[[ModelSpec], ModelSpec]
+
+
+@dataclass(frozen=True)
+class Advice:
+    level: Level
+    layer_index: int | None  # 0-based position in the stack; None for the whole model
+    message: str
+    fixes: tuple[Fix, ...] = ()
+
+
+def with_layer_field(spec: ModelSpec, index: int, **changes: Any) -> ModelSpec:
+    layers = list(spec.layers)
+    layers[index] = dataclasses.replace(layers[index], **changes)
+    return spec.replace_layers(layers)
+
+
+def with_padding_same(spec: ModelSpec, index: int) -> ModelSpec:
+    return with_layer_field(spec, index, padding="same")
+
+
+def without_layer(spec: ModelSpec, index: int) -> ModelSpec:
+    return spec.replace_layers(spec.layers[:index] + spec.layers[index + 1 :])
+
+
+def _with_inserted(spec: ModelSpec, index: int, layer: LayerSpec) -> ModelSpec:
+    return spec.replace_layers((*spec.layers[:index], layer, *spec.layers[index:]))
+
+
+def with_flatten_before(spec: ModelSpec, index: int) -> ModelSpec:
+    return _with_inserted(spec, index, FlattenSpec())
+
+
+def with_global_pooling_before(spec: ModelSpec, index: int) -> ModelSpec:
+    return _with_inserted(spec, index, GlobalAveragePooling2DSpec())
+
+
+def with_global_pooling_for_flatten(spec: ModelSpec, index: int) -> ModelSpec:
+    layers = list(spec.layers)
+    layers[index] = GlobalAveragePooling2DSpec(name=layers[index].name)
+    return spec.replace_layers(layers)
+
+
+def with_pooling_after(spec: ModelSpec, index: int) -> ModelSpec:
+    return _with_inserted(spec, index + 1, MaxPooling2DSpec(pool_size=(2, 2)))
+
+
+def with_last_dense_units(spec: ModelSpec, units: int) -> ModelSpec:
+    index = _last_dense(spec)
+    if index is None:
+        raise SpecError("the model has no Dense layer to set to the number of classes")
+    return with_layer_field(spec, index, units=units)
+
+
+_SHARED_CONV_FIELDS = ("filters", "kernel_size", "strides", "padding", "dilation_rate",
+                      "activation", "use_bias", "bias_initializer", "name", "trainable")
+
+
+def with_other_convolution(spec: ModelSpec, index: int) -> ModelSpec:
+    """Conv2D ↔ SeparableConv2D at `index`, keeping every argument both layers share."""
+    layer = spec.layers[index]
+    shared = {name: getattr(layer, name) for name in _SHARED_CONV_FIELDS}
+    replacement: LayerSpec
+    if isinstance(layer, Conv2DSpec):
+        replacement = SeparableConv2DSpec(**shared, depthwise_initializer=layer.kernel_initializer,
+                                          pointwise_initializer=layer.kernel_initializer)
+    elif isinstance(layer, SeparableConv2DSpec):
+        replacement = Conv2DSpec(**shared, kernel_initializer=layer.pointwise_initializer)
+    else:
+        raise SpecError("only a Conv2D or a SeparableConv2D can be swapped",
+                        received=layer.class_name, layer=spec.layer_ref(index))
+    layers = list(spec.layers)
+    layers[index] = replacement
+    return spec.replace_layers(layers)
+
+
+def config_fixes(config: Mapping[str, Any], error: SpecError) -> tuple[tuple[str, dict], ...]:
+    """Edits of one layer's config that clear a constructor error, as (label, new config)."""
+    def changed(**changes: Any) -> dict[str, Any]:
+        return {**config, **changes}
+
+    if "dilation_rate" in error.problem and "strides" in error.problem:
+        return (("Set strides to 1", changed(strides=[1, 1])),
+                ("Set dilation_rate to 1", changed(dilation_rate=[1, 1])))
+    if error.field == "groups":
+        return (("Set groups to 1", changed(groups=1)),)
+    return ()
+
+
+def _last_dense(spec: ModelSpec) -> int | None:
+    for index in range(len(spec.layers) - 1, -1, -1):
+        if isinstance(spec.layers[index], DenseSpec):
+            return index
+    return None
+
+
+def _label(spec: ModelSpec, index: int) -> str:
+    return f"layer {index + 1} ({spec.layer_names()[index]})"
+
+
+def _passes(spec: ModelSpec, position: int) -> bool:
+    """Whether the layer now at `position` and everything before it are valid."""
+    error = summarize(spec).error
+    return error is None or (error.layer is not None and error.layer.index > position)
+
+
+def _checked(spec: ModelSpec, candidates: list[tuple[str, Callable[[ModelSpec], ModelSpec],
+                                                      int]]) -> tuple[Fix, ...]:
+    fixes = []
+    for label, apply, position in candidates:
+        try:
+            if _passes(apply(spec), position):
+                fixes.append(Fix(label, apply))
+        except SpecError:
+            continue
+    return tuple(fixes)
+
+
+def _error_advice(spec: ModelSpec, error: SpecError) -> Advice:
+    index = error.layer.index if error.layer is not None else None
+    if index is None:
+        return Advice("error", None, error.message)
+    layer = spec.layers[index]
+    candidates: list[tuple[str, Callable[[ModelSpec], ModelSpec], int]] = []
+    if getattr(layer, "padding", None) == "valid":
+        candidates.append(("Use padding='same' here", partial(with_padding_same, index=index),
+                           index))
+    if isinstance(layer, MaxPooling2DSpec):
+        candidates.append(("Remove this pooling layer", partial(without_layer, index=index),
+                           index - 1))
+    for earlier in range(index - 1, -1, -1):
+        before = spec.layers[earlier]
+        if isinstance(before, MaxPooling2DSpec) and max(before.effective_strides) > 1:
+            candidates.append((f"Remove the pooling that shrinks the map ({_label(spec, earlier)})",
+                               partial(without_layer, index=earlier), index - 1))
+            break
+    if error.field == "groups":
+        candidates.append(("Set groups to 1", partial(with_layer_field, index=index, groups=1),
+                           index))
+    if "flat vector" in error.problem:
+        candidates += _flat_input_fixes(spec, index)
+    return Advice("error", index, error.message, _checked(spec, candidates))
+
+
+def _flat_input_fixes(spec: ModelSpec, index: int) -> list[tuple[str, Callable[[ModelSpec],
+                                                                             ModelSpec], int]]:
+    for earlier in range(index - 1, -1, -1):
+        before = spec.layers[earlier]
+        if isinstance(before, (FlattenSpec, GlobalAveragePooling2DSpec)) and not getattr(
+            before, "keepdims", False
+        ):
+            return [(f"Remove the {before.class_name} ({_label(spec, earlier)})",
+                     partial(without_layer, index=earlier), index - 1)]
+    return []
+
+
+def _dense_on_image(spec: ModelSpec, summary: ModelSummary) -> list[Advice]:
+    for row in summary.layers:
+        if row.class_name == "Dense" and len(row.input_shape) == 3:
+            index = row.index
+            positions = fx.by(row.input_shape[:2])
+            message = (
+                f"Dense receives a {fx.by(row.input_shape)} map, so it is applied to each of "
+                f"the {positions} positions separately and outputs {fx.by(row.output_shape)}. "
+                "To classify the whole image, flatten the map first."
+            )
+            candidates = [
+                ("Insert a Flatten before it", partial(with_flatten_before, index=index),
+                 index + 1),
+                ("Insert a GlobalAveragePooling2D before it",
+                 partial(with_global_pooling_before, index=index), index + 1),
+            ]
+            return [Advice("warning", index, message, _checked(spec, candidates))]
+    return []
+
+
+def _classes(spec: ModelSpec, summary: ModelSummary, num_classes: int | None) -> list[Advice]:
+    index = _last_dense(spec)
+    if num_classes is None or index is None or index >= len(summary.layers):
+        return []
+    units = summary.layers[index].output_shape[-1]
+    if units == num_classes:
+        return []
+    message = (f"The last Dense layer has {units:,} units but the dataset has "
+               f"{num_classes} classes: the model needs one output per class.")
+    fix = Fix(f"Set its units to {num_classes}", partial(with_last_dense_units,
+                                                           units=num_classes))
+    return [Advice("warning", index, message, (fix,))]
+
+
+def _heavy_dense(spec: ModelSpec, summary: ModelSummary) -> list[Advice]:
+    total = summary.total_params
+    advice = []
+    for row in summary.layers:
+        if row.class_name != "Dense" or total < HEAVY_DENSE_MIN_PARAMS:
+            continue
+        flatten = row.index - 1
+        while flatten >= 0 and isinstance(spec.layers[flatten], _PASS_THROUGH):
+            flatten -= 1
+        if flatten < 0 or not isinstance(spec.layers[flatten], FlattenSpec):
+            continue
+        share = row.params / total
+        if share <= HEAVY_DENSE_SHARE:
+            continue
+        flat_in = summary.layers[flatten].input_shape
+        message = (
+            f"This Dense layer holds {share:.0%} of the model's parameters "
+            f"({row.params:,} of {total:,}): each of the {fx.dot(flat_in)} = "
+            f"{fx.product(flat_in):,} flattened values connects to each of its "
+            f"{row.output_shape[-1]:,} units."
+        )
+        candidates = [
+            ("Replace the Flatten with GlobalAveragePooling2D",
+             partial(with_global_pooling_for_flatten, index=flatten), row.index),
+            ("Insert a MaxPooling2D before the Flatten",
+             partial(with_pooling_after, index=flatten - 1), row.index + 1),
+        ]
+        advice.append(Advice("warning", row.index, message, _checked(spec, candidates)))
+    return advice
+
+
+def _activation_memory(spec: ModelSpec, summary: ModelSummary, limit: int | None) -> list[Advice]:
+    if limit is None or summary.activation_bytes <= limit or not summary.layers:
+        return []
+    largest = max(summary.layers, key=lambda row: row.output_bytes)
+    message = (
+        f"One image's activations take {readable_size(summary.activation_bytes)}, more than "
+        f"the {readable_size(limit)} this server allows; the largest map is this layer's "
+        f"{fx.by(largest.output_shape)} ({readable_size(largest.output_bytes)})."
+    )
+    fixes: tuple[Fix, ...] = ()
+    if len(largest.output_shape) == 3 and min(largest.output_shape[:2]) >= 2:
+        fixes = (Fix("Insert a MaxPooling2D after it",
+                     partial(with_pooling_after, index=largest.index)),)
+    return [Advice("warning", largest.index, message, fixes)]
+
+
+def _parameter_limit(summary: ModelSummary, limit: int | None) -> list[Advice]:
+    if limit is None or summary.total_params <= limit:
+        return []
+    return [Advice("warning", None,
+                   f"The model has {summary.total_params:,} parameters; this server trains "
+                   f"models of up to {limit:,}.")]
+
+
+def advise(
+    spec: ModelSpec,
+    *,
+    summary: ModelSummary | None = None,
+    num_classes: int | None = None,
+    max_activation_bytes: int | None = None,
+    max_params: int | None = None,
+) -> tuple[Advice, ...]:
+    """The error that stops the model (if any) first, then warnings in stack order."""
+    summary = summary if summary is not None else summarize(spec)
+    advice: list[Advice] = []
+    if summary.error is not None:
+        advice.append(_error_advice(spec, summary.error))
+    warnings = [
+        *_dense_on_image(spec, summary),
+        *_classes(spec, summary, num_classes),
+        *_heavy_dense(spec, summary),
+        *_activation_memory(spec, summary, max_activation_bytes),
+        *_parameter_limit(summary, max_params),
+    ]
+    warnings.sort(key=lambda item: -1 if item.layer_index is None else item.layer_index)
+    return (*advice, *warnings)

@@ -1,0 +1,280 @@
+"""The Build page through Streamlit's AppTest: presets, edits, errors, undo, files and the URL."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.archfile import dump_architecture
+from cnnviz.presets import PRESETS, get_preset
+from cnnviz.shapes import readable_size, summarize
+from cnnviz.spec import ModelSpec
+from cnnviz.urlcodec import encode_spec
+from ui.state import DEFAULT_PRESET, RUNS_KEY, SPEC_KEY, URL_PARAM
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _spec(at: AppTest) -> ModelSpec:
+    spec: ModelSpec = at.session_state[SPEC_KEY]
+    return spec
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(metric.value for metric in at.metric if metric.label == label)
+
+
+def _totals(at: AppTest) -> str:
+    return next(code.value for code in at.code if code.value.startswith("Total params"))
+
+
+def _table(at: AppTest) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = at.dataframe[0].value.to_dict("records")
+    return rows
+
+
+def _widget(widgets, label: str):  # type: ignore[no-untyped-def]
+    return next(widget for widget in widgets if widget.label == label)
+
+
+def _click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _load_preset(at: AppTest, name: str) -> AppTest:
+    at.selectbox(key="build_preset").set_value(name)
+    return _click(at, "build_load")
+
+
+@pytest.fixture(scope="module")
+def keras_totals() -> dict[str, tuple[int, int, int]]:
+    """(total, trainable, non-trainable) of every preset, as Keras counts them."""
+    import keras
+
+    from cnnviz.keras_build import build_model
+
+    counts = {}
+    for name, spec in PRESETS.items():
+        model = build_model(spec)
+        trainable = sum(int(keras.ops.size(w)) for w in model.trainable_weights)
+        frozen = sum(int(keras.ops.size(w)) for w in model.non_trainable_weights)
+        counts[name] = (model.count_params(), trainable, frozen)
+    return counts
+
+
+def test_default_page_shows_the_default_preset_without_error() -> None:
+    at = _app()
+    summary = summarize(get_preset(DEFAULT_PRESET))
+    assert _metric(at, "Parameters") == f"{summary.total_params:,}"
+    assert len(_table(at)) == len(summary.layers) + 1  # the input row, then each layer
+    assert not at.error
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_loading_a_preset_shows_keras_totals(
+    name: str, keras_totals: dict[str, tuple[int, int, int]]
+) -> None:
+    at = _load_preset(_app(), name)
+    total, trainable, frozen = keras_totals[name]
+    assert _spec(at) == PRESETS[name]
+    assert _totals(at).splitlines() == [
+        f"Total params: {total:,} ({readable_size(total * 4)})",
+        f"Trainable params: {trainable:,} ({readable_size(trainable * 4)})",
+        f"Non-trainable params: {frozen:,} ({readable_size(frozen * 4)})",
+    ]
+    assert _metric(at, "Parameters") == f"{total:,}"
+
+
+def test_adding_a_layer_after_the_selected_one_updates_the_table() -> None:
+    at = _app()
+    before = len(_table(at))
+    at.selectbox(key="build_new_type").set_value("BatchNormalization")
+    _click(at, "build_add")
+    rows = _table(at)
+    assert len(rows) == before + 1
+    assert rows[2]["Layer (type)"] == "batch_normalization (BatchNormalization)"
+    assert rows[2]["Param #"] == "128"  # 4 · 32 channels, half of them non-trainable
+    assert "Non-trainable params: 64 " in _totals(at)
+
+
+def test_editing_filters_applies_at_once() -> None:
+    at = _app()
+    _widget(at.number_input, "filters").set_value(16).run()
+    assert not at.exception
+    assert _spec(at).layers[0].filters == 16  # type: ignore[attr-defined]
+    rows = _table(at)
+    assert rows[1]["Param #"] == "160"
+    assert rows[1]["Parameters"] == "(3·3·1 + 1)·16 = 160"
+    assert _metric(at, "Parameters") == f"{summarize(_spec(at)).total_params:,}"
+
+
+def test_moving_down_and_deleting_update_the_stack() -> None:
+    at = _app()
+    original = _spec(at)
+    _click(at, "build_down")
+    assert _spec(at).layers[:2] == (original.layers[1], original.layers[0])
+    assert _table(at)[1]["Layer (type)"] == "max_pooling2d (MaxPooling2D)"
+    _click(at, "build_up")
+    assert _spec(at) == original
+    _click(at, "build_delete")
+    assert _spec(at).layers == original.layers[1:]
+    assert len(_table(at)) == len(original.layers)
+
+
+def test_duplicate_inserts_a_copy_after_the_layer() -> None:
+    at = _app()
+    _click(at, "build_duplicate")
+    layers = _spec(at).layers
+    assert layers[0] == layers[1]
+    assert _table(at)[2]["Layer (type)"] == "conv2d_1 (Conv2D)"
+
+
+def test_kernel_larger_than_its_input_is_shown_on_its_row_and_fixed_in_one_click() -> None:
+    at = _app()
+    _click(at, "build_down")  # select the pooling layer (now second) …
+    _click(at, "build_up")  # … and back: the first Conv2D is selected
+    _widget(at.number_input, "kernel_size · height").set_value(29).run()
+    assert not at.exception
+    assert len(_spec(at).layers) == len(get_preset(DEFAULT_PRESET).layers)  # nothing lost
+    assert any("Layer 1" in error.value and "kernel_size" in error.value for error in at.error)
+    first = _table(at)[1]
+    assert first["Output shape"] == "error" and "larger than its 28×28 input" in first["Note"]
+    fix = next(button for button in at.button if button.label == "Use padding='same' here")
+    fix.click().run()
+    assert _spec(at).layers[0].padding == "same"  # type: ignore[attr-defined]
+    assert summarize(_spec(at)).ok and not at.error
+
+
+def test_strides_with_dilation_keep_the_last_valid_spec_and_say_why() -> None:
+    at = _app()
+    _widget(at.number_input, "strides · height").set_value(2).run()
+    valid = _spec(at)
+    _widget(at.number_input, "dilation_rate · height").set_value(2).run()
+    assert not at.exception
+    assert _spec(at) == valid
+    assert any("dilation_rate" in error.value for error in at.error)
+    fix = next(button for button in at.button if button.label == "Set strides to 1")
+    fix.click().run()
+    assert _spec(at).layers[0].dilation_rate == (2, 1)  # type: ignore[attr-defined]
+    assert _spec(at).layers[0].strides == (1, 1)  # type: ignore[attr-defined]
+    assert not at.error
+
+
+def test_dense_on_an_image_map_warns_and_inserts_a_flatten() -> None:
+    at = _app()
+    spec = get_preset(DEFAULT_PRESET)
+    flatten = next(i for i, layer in enumerate(spec.layers) if layer.class_name == "Flatten")
+    at.session_state[SPEC_KEY] = spec.replace_layers(
+        spec.layers[:flatten] + spec.layers[flatten + 1:])
+    at.run()
+    assert any("To classify the whole image" in warning.value for warning in at.warning)
+    next(button for button in at.button if button.label == "Insert a Flatten before it").click()
+    at.run()
+    assert _spec(at) == spec
+
+
+def test_undo_and_redo_round_trip() -> None:
+    at = _app()
+    original = _spec(at)
+    _load_preset(at, "vgg16-base")
+    _click(at, "build_delete")
+    edited = _spec(at)
+    _click(at, "build_undo")
+    assert _spec(at) == PRESETS["vgg16-base"]
+    _click(at, "build_undo")
+    assert _spec(at) == original
+    assert at.button(key="build_undo").disabled
+    _click(at, "build_redo")
+    _click(at, "build_redo")
+    assert _spec(at) == edited
+    assert at.button(key="build_redo").disabled
+
+
+def test_uploaded_json_replaces_the_model() -> None:
+    at = _app()
+    text = dump_architecture(PRESETS["mini-mobilenet"])
+    at.file_uploader(key="build_upload").set_value(("m.json", text.encode(), "application/json"))
+    at.run()
+    assert not at.exception
+    assert _spec(at) == PRESETS["mini-mobilenet"]
+    assert dump_architecture(_spec(at)) == text
+
+
+def test_an_unreadable_upload_says_why_and_keeps_the_model() -> None:
+    at = _app()
+    before = _spec(at)
+    at.file_uploader(key="build_upload").set_value(("bad.json", b"{\"layers\": [", "text/json"))
+    at.run()
+    assert not at.exception
+    assert _spec(at) == before
+    assert any("bad.json" in warning.value and "not valid JSON" in warning.value
+               for warning in at.warning)
+
+
+def test_an_upload_whose_shapes_fail_is_loaded_with_the_error_on_its_row() -> None:
+    data = PRESETS["lenet-5"].to_dict()
+    data["input_shape"] = [8, 8, 1]
+    at = _app()
+    at.file_uploader(key="build_upload").set_value(
+        ("small.json", json.dumps(data).encode(), "application/json"))
+    at.run()
+    assert not at.exception
+    assert _spec(at).input_shape == (8, 8, 1)
+    assert any("Layer 3" in error.value for error in at.error)
+
+
+def test_the_url_holds_the_architecture_and_reopens_it() -> None:
+    at = _app()
+    _load_preset(at, "separable-convnet")
+    assert at.query_params[URL_PARAM] == encode_spec(PRESETS["separable-convnet"])
+    reopened = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    reopened.query_params[URL_PARAM] = encode_spec(PRESETS["separable-convnet"])
+    reopened.run()
+    assert _spec(reopened) == PRESETS["separable-convnet"]
+
+
+def test_a_damaged_link_opens_the_default_model_and_says_so() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params[URL_PARAM] = "1.AAAA!!not-base64"
+    at.run()
+    assert not at.exception
+    assert _spec(at) == get_preset(DEFAULT_PRESET)
+    assert any("could not be opened" in warning.value for warning in at.warning)
+
+
+def test_time_per_epoch_appears_once_a_run_is_recorded() -> None:
+    at = _app()
+    assert _metric(at, "Time per epoch") == "—"
+    at.session_state[RUNS_KEY] = [{"seconds_per_epoch": "n/a"}, {"seconds_per_epoch": 2.5}]
+    at.run()
+    assert _metric(at, "Time per epoch") == "2.5 s"
+
+
+def test_the_page_never_imports_tensorflow() -> None:
+    script = textwrap.dedent(f"""
+        import sys
+        from streamlit.testing.v1 import AppTest
+        at = AppTest.from_file({str(ROOT / "app.py")!r}, default_timeout=60)
+        at.run()
+        assert not at.exception, at.exception
+        heavy = sorted(name for name in ("tensorflow", "keras") if name in sys.modules)
+        print(",".join(heavy) or "none")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "none"

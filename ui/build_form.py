@@ -1,0 +1,179 @@
+"""The selected layer's settings: one widget per Keras argument, applied on every change.
+
+A value the layer refuses (strides with dilation, groups that do not divide filters…) is
+kept in its widget and reported as a *draft error* on the layer's row; the architecture
+keeps its last valid version, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import streamlit as st
+
+from cnnviz import fields as f
+from cnnviz.advice import config_fixes
+from cnnviz.spec import ModelSpec, SpecError, layer_from_dict
+from ui.layer_help import field_help
+from ui.stack_ops import replace_layer
+from ui.state import current_spec, refresh_widgets, set_spec, widget_epoch
+
+__all__ = ["DRAFT_KEY", "draft_error", "layer_settings"]
+
+DRAFT_KEY = "build_draft_error"
+_ADVANCED = {"kernel_initializer", "bias_initializer", "depthwise_initializer",
+             "pointwise_initializer", "data_format", "axis", "seed", "name", "trainable"}
+_NO_ACTIVATION = "linear (None)"
+_FLOAT_STEP = {"rate": 0.05, "momentum": 0.01, "epsilon": 0.0001}
+
+
+def _kind(spec_field: dataclasses.Field[Any]) -> str:
+    coerce = spec_field.metadata.get("coerce")
+    kinds = {f.positive_int: "int", f.int_pair: "pair", f.optional_int_pair: "optional_pair",
+             f.padding_pairs: "padding4", f.activation: "activation",
+             f.initializer: "initializer", f.boolean: "bool", f.data_format: "fixed",
+             f.optional_int: "optional_int", f.layer_name: "name"}
+    if coerce in kinds:
+        return kinds[coerce]
+    if spec_field.name == "padding":
+        return "padding"
+    return "fixed" if spec_field.name == "axis" else "float"
+
+
+def _default_text(spec_field: dataclasses.Field[Any]) -> str:
+    if spec_field.default is dataclasses.MISSING:
+        return "required"
+    if spec_field.name == "data_format":
+        return "None (channels_last)"
+    return repr(spec_field.default)
+
+
+def _pair_inputs(labels: tuple[str, ...], values: Any, key: str, help_text: str, minimum: int,
+                 on_change: Any) -> None:
+    """Number inputs side by side, two a row; keys `key_0`, `key_1`, …"""
+    for start in range(0, len(labels), 2):
+        for offset, column in enumerate(st.columns(2)):
+            axis = start + offset
+            column.number_input(labels[axis], min_value=minimum, max_value=f.MAX_WINDOW,
+                                step=1, value=None if values is None else values[axis],
+                                key=f"{key}_{axis}", help=help_text, on_change=on_change,
+                                placeholder="None")
+
+
+def _widget(spec_field: dataclasses.Field[Any], value: Any, key: str, auto_name: str,
+            on_change: Any) -> None:
+    name, kind = spec_field.name, _kind(spec_field)
+    help_text = field_help(name, _default_text(spec_field))
+    common = {"key": key, "help": help_text, "on_change": on_change}
+    if kind == "int":
+        st.number_input(name, min_value=1, max_value=f.MAX_SIZE, step=1, value=value, **common)
+    elif kind in ("pair", "optional_pair"):
+        _pair_inputs((f"{name} · height", f"{name} · width"), value, key, help_text, 1,
+                     on_change)
+    elif kind == "padding4":
+        (top, bottom), (left, right) = value
+        _pair_inputs(("padding · top", "padding · bottom", "padding · left", "padding · right"),
+                     (top, bottom, left, right), key, help_text, 0, on_change)
+    elif kind == "padding":
+        st.radio(name, ["valid", "same"], index=["valid", "same"].index(value),
+                 horizontal=True, **common)
+    elif kind == "activation":
+        options = [_NO_ACTIVATION, *(a for a in f.ACTIVATIONS if a != "linear")]
+        st.selectbox(name, options, index=options.index(value or _NO_ACTIVATION), **common)
+    elif kind == "initializer":
+        st.selectbox(name, f.INITIALIZERS, index=f.INITIALIZERS.index(value), **common)
+    elif kind == "bool":
+        st.toggle(name, value=value, **common)
+    elif kind == "float":
+        st.number_input(name, min_value=0.0, max_value=1.0, value=float(value), format="%g",
+                        step=_FLOAT_STEP.get(name, 0.01), **common)
+    elif kind == "optional_int":
+        st.number_input(name, min_value=0, max_value=2**31 - 1, step=1, value=value,
+                        placeholder="None (random)", **common)
+    elif kind == "name":
+        st.text_input(name, value=value or "", placeholder=f"{auto_name} (automatic)",
+                      max_chars=64, **common)
+    else:
+        shown = "channels_last" if name == "data_format" else str(value)
+        st.text_input(name, value=shown, disabled=True, key=key, help=help_text)
+
+
+def _read_config(class_name: str, prefix: str, fields: tuple[dataclasses.Field[Any], ...]
+                 ) -> dict[str, Any]:
+    state = st.session_state
+    config: dict[str, Any] = {}
+    for spec_field in fields:
+        key, kind = prefix + spec_field.name, _kind(spec_field)
+        if kind == "fixed":
+            continue
+        if kind == "padding4":
+            sides = [state.get(f"{key}_{axis}") for axis in range(4)]
+            config["padding"] = [sides[:2], sides[2:]]
+        elif kind in ("pair", "optional_pair"):
+            pair = [state.get(f"{key}_0"), state.get(f"{key}_1")]
+            if kind == "optional_pair" and pair == [None, None]:
+                continue
+            config[spec_field.name] = pair
+        elif kind == "activation":
+            value = state.get(key)
+            config["activation"] = None if value in (None, _NO_ACTIVATION) else value
+        elif kind == "name":
+            config["name"] = state.get(key) or None
+        else:
+            config[spec_field.name] = state.get(key)
+    return config
+
+
+def _store(index: int, class_name: str, config: dict[str, Any]) -> None:
+    """Apply a layer config from the widgets, or keep it as a draft error on the row."""
+    spec = current_spec()
+    try:
+        layer = layer_from_dict({"class_name": class_name, "config": config}, index)
+        set_spec(replace_layer(spec, index, layer), from_widgets=True)
+        st.session_state.pop(DRAFT_KEY, None)
+    except SpecError as error:
+        error = error.at_layer(spec.layer_ref(index))
+        st.session_state[DRAFT_KEY] = {"index": index, "epoch": widget_epoch(),
+                                       "message": error.message,
+                                       "fixes": config_fixes(config, error)}
+
+
+def _apply_fix(index: int, class_name: str, config: dict[str, Any]) -> None:
+    _store(index, class_name, config)
+    refresh_widgets()  # fresh widgets show the fixed values
+
+
+def draft_error() -> tuple[int, str] | None:
+    """(layer index, message) of a setting the layer refused, while its widgets show it."""
+    draft = st.session_state.get(DRAFT_KEY)
+    if not isinstance(draft, dict) or draft.get("epoch") != widget_epoch():
+        return None
+    return draft["index"], draft["message"]
+
+
+def layer_settings(spec: ModelSpec, index: int) -> None:
+    layer = spec.layers[index]
+    fields = dataclasses.fields(layer)
+    prefix = f"build_f{widget_epoch()}_{index}_{layer.class_name}_"
+    auto_name = spec.layer_names()[index]
+
+    def on_change() -> None:
+        _store(index, layer.class_name, _read_config(layer.class_name, prefix, fields))
+
+    main = [item for item in fields if item.name not in _ADVANCED]
+    columns = st.columns(2)
+    for position, spec_field in enumerate(main):
+        with columns[position % 2]:
+            _widget(spec_field, getattr(layer, spec_field.name), prefix + spec_field.name,
+                    auto_name, on_change)
+    with st.expander("More arguments: name, trainable, initializers"):
+        for spec_field in (item for item in fields if item.name in _ADVANCED):
+            _widget(spec_field, getattr(layer, spec_field.name), prefix + spec_field.name,
+                    auto_name, on_change)
+    draft = st.session_state.get(DRAFT_KEY)
+    if draft_error() is not None and draft["index"] == index:
+        st.error(draft["message"], icon=":material/error:")
+        for number, (label, config) in enumerate(draft["fixes"]):
+            st.button(label, key=f"build_draft_fix_{number}", on_click=_apply_fix,
+                      args=(index, layer.class_name, config))

@@ -1,0 +1,135 @@
+"""Everything that replaces or saves the whole architecture: presets, input shape, name,
+undo/redo, the JSON file down and up, the share link and the generated Keras code."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import streamlit as st
+
+from cnnviz.archfile import MAX_FILE_BYTES, dump_architecture, load_architecture
+from cnnviz.archfile import parse_architecture as parse_json
+from cnnviz.export import keras_code
+from cnnviz.presets import PRESET_DESCRIPTIONS, PRESETS
+from cnnviz.settings import get_settings
+from cnnviz.spec import MAX_INPUT_CHANNELS, MAX_INPUT_SIDE, ModelSpec, SpecError
+from cnnviz.urlcodec import encode_spec
+from ui.state import (
+    URL_PARAM,
+    can_redo,
+    can_undo,
+    current_spec,
+    redo,
+    set_selected_layer,
+    set_spec,
+    show_notice,
+    undo,
+    widget_epoch,
+)
+
+__all__ = ["INPUT_PRESETS", "architecture_files", "history_buttons", "input_and_presets"]
+
+INPUT_PRESETS: dict[str, tuple[int, int, int]] = {
+    "28×28×1 (MNIST)": (28, 28, 1), "32×32×3 (CIFAR-10)": (32, 32, 3), "64×64×3": (64, 64, 3),
+    "150×150×3": (150, 150, 3), "224×224×3 (ImageNet)": (224, 224, 3),
+}  # fmt: skip
+_UPLOAD_KEY = "build_upload"
+
+
+def history_buttons() -> None:
+    left, right = st.columns(2)
+    left.button("↶ Undo", on_click=undo, disabled=not can_undo(), width="stretch",
+                key="build_undo")
+    right.button("↷ Redo", on_click=redo, disabled=not can_redo(), width="stretch",
+                 key="build_redo")
+
+
+def _offered_presets() -> list[str]:
+    allowed = get_settings().presets
+    return [name for name in PRESETS if not allowed or name in allowed]
+
+
+def _load_preset() -> None:
+    set_spec(PRESETS[st.session_state["build_preset"]])
+    set_selected_layer(0)
+
+
+def _set_input(key: str) -> None:
+    epoch = widget_epoch()
+    spec = current_spec()
+    if key == "preset":
+        shape = INPUT_PRESETS[st.session_state[f"build_in{epoch}_preset"]]
+    else:
+        shape = tuple(st.session_state[f"build_in{epoch}_{axis}"] for axis in "hwc")
+    try:
+        set_spec(dataclasses.replace(spec, input_shape=shape))
+    except SpecError as error:
+        show_notice(error.message)
+
+
+def _rename() -> None:
+    try:
+        set_spec(dataclasses.replace(current_spec(),
+                                     name=st.session_state[f"build_name{widget_epoch()}"]))
+    except SpecError as error:
+        show_notice(error.message)
+
+
+def input_and_presets(spec: ModelSpec) -> None:
+    epoch = widget_epoch()
+    names = _offered_presets()
+    pick, load = st.columns([3, 1], vertical_alignment="bottom")
+    pick.selectbox("Preset", names, key="build_preset",
+                   index=names.index(spec.name) if spec.name in names else 0,
+                   help="Loading replaces the stack; Undo brings it back.")
+    load.button("Load", key="build_load", on_click=_load_preset, width="stretch")
+    preset = st.session_state.get("build_preset")
+    if preset:
+        st.caption(PRESET_DESCRIPTIONS.get(preset, ""))
+    st.text_input("Model name", value=spec.name, key=f"build_name{epoch}", on_change=_rename,
+                  max_chars=64)
+    shape_names = list(INPUT_PRESETS)
+    current = [name for name, shape in INPUT_PRESETS.items() if shape == spec.input_shape]
+    st.selectbox("Input shape", shape_names, key=f"build_in{epoch}_preset",
+                 index=shape_names.index(current[0]) if current else None,
+                 placeholder="custom", on_change=_set_input, args=("preset",))
+    for axis, column, value in zip("hwc", st.columns(3), spec.input_shape, strict=True):
+        label = {"h": "height", "w": "width", "c": "channels"}[axis]
+        column.number_input(label, min_value=1, value=value, step=1, key=f"build_in{epoch}_{axis}",
+                            max_value=MAX_INPUT_CHANNELS if axis == "c" else MAX_INPUT_SIDE,
+                            on_change=_set_input, args=(axis,))
+
+
+def _read_upload() -> None:
+    upload = st.session_state.get(_UPLOAD_KEY)
+    if upload is None:
+        return
+    data = upload.getvalue()
+    try:
+        spec = load_architecture(data)
+    except SpecError as error:
+        try:  # readable, only its shapes fail: load it so the page shows where
+            spec = parse_json(json.loads(data)) if len(data) <= MAX_FILE_BYTES else None
+        except (SpecError, ValueError, RecursionError):
+            spec = None
+        show_notice(f"{upload.name}: {error.message}"
+                    + (" It is loaded so you can fix it." if spec is not None else ""))
+        if spec is None:
+            return
+    set_spec(spec)
+    set_selected_layer(0)
+
+
+def architecture_files(spec: ModelSpec) -> None:
+    st.download_button("Download architecture JSON", dump_architecture(spec),
+                       file_name=f"{spec.name}.json", mime="application/json",
+                       key="build_download", width="stretch", icon=":material/download:")
+    st.file_uploader("Upload an architecture JSON (cnnviz or Keras model.to_json())",
+                     type=["json"], key=_UPLOAD_KEY, on_change=_read_upload,
+                     max_upload_size=max(1, MAX_FILE_BYTES // 1_000_000))
+    base = st.context.url or ""
+    st.caption("Share link: the address bar always holds this model. To copy it:")
+    st.code(f"{base}?{URL_PARAM}={encode_spec(spec)}", language=None, wrap_lines=True)
+    with st.expander("Keras code", icon=":material/code:"):
+        st.code(keras_code(spec), language="python")
