@@ -140,6 +140,8 @@ def batch_norm_params(channels: int, center: bool, scale: bool) -> tuple[int, in
     if learned:
         parts.append(f"{', '.join(learned)}: {len(learned)}·{channels:,} = {trainable:,} trainable")
     parts.append(f"moving mean, variance: 2·{channels:,} = {non_trainable:,} non-trainable")
+    if learned:
+        parts.append(f"{trainable:,} + {non_trainable:,} = {trainable + non_trainable:,}")
     return trainable, non_trainable, "; ".join(parts)
 
 

@@ -103,11 +103,13 @@ def _check_strides_with_dilation(strides: Pair, dilation_rate: Pair) -> None:
         )
 
 
-def _check_equal_strides(strides: Pair) -> None:
+def _check_equal_strides(strides: Pair, dilation_rate: Pair) -> None:
     # Keras builds a depthwise or separable layer with strides (1, 2), but its first forward
     # pass fails: TensorFlow's DepthwiseConv2dNative "only supports equal length strides in
-    # the row and column dimensions".
-    if strides[0] != strides[1]:
+    # the row and column dimensions". With a dilation > 1 Keras's TensorFlow backend runs
+    # the convolution at stride 1 and subsamples it (keras/src/backend/tensorflow/nn.py,
+    # `_depthwise_conv_stride_dilation_decomposition`), which takes any strides.
+    if strides[0] != strides[1] and max(dilation_rate) == 1:
         raise SpecError(
             "TensorFlow's depthwise convolution needs the same stride along height and width",
             field="strides",
@@ -173,7 +175,7 @@ class SeparableConv2DSpec(LayerSpec):
     bias_initializer: str = _arg(f.initializer, "zeros")
 
     def check(self) -> None:
-        _check_equal_strides(self.strides)
+        _check_equal_strides(self.strides, self.dilation_rate)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,7 +194,7 @@ class DepthwiseConv2DSpec(LayerSpec):
     bias_initializer: str = _arg(f.initializer, "zeros")
 
     def check(self) -> None:
-        _check_equal_strides(self.strides)
+        _check_equal_strides(self.strides, self.dilation_rate)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -40,6 +40,7 @@ Numbers = list[tuple[str, tuple[Any, ...], int, int]]
 @dataclass
 class KerasOutcome:
     model: keras.Sequential | None
+    forward_shape: tuple[int, ...] | None = None  # of the one-image forward pass
     phase: str | None = None  # "constructor", "input", "add", "call" or "zero-size"
     index: int | None = None
     error: BaseException | None = None
@@ -64,24 +65,24 @@ def keras_outcome(arch: dict[str, Any]) -> KerasOutcome:
         try:
             layers.append(getattr(keras.layers, entry["class_name"])(**entry["config"]))
         except Exception as error:  # noqa: BLE001 - any refusal is the verdict
-            return KerasOutcome(None, "constructor", index, error)
+            return KerasOutcome(None, None, "constructor", index, error)
     try:
         model = keras.Sequential([keras.Input(shape=tuple(arch["input_shape"]))])
     except Exception as error:  # noqa: BLE001
-        return KerasOutcome(None, "input", None, error)
+        return KerasOutcome(None, None, "input", None, error)
     for index, layer in enumerate(layers):
         try:
             model.add(layer)
         except Exception as error:  # noqa: BLE001
-            return KerasOutcome(None, "add", index, error)
+            return KerasOutcome(None, None, "add", index, error)
     try:
-        model(np.random.rand(1, *arch["input_shape"]).astype("float32"), training=True)
+        output = model(np.random.rand(1, *arch["input_shape"]).astype("float32"), training=True)
     except Exception as error:  # noqa: BLE001
-        return KerasOutcome(None, "call", None, error)
+        return KerasOutcome(None, None, "call", None, error)
     for index, layer in enumerate(model.layers):
         if 0 in layer.output.shape[1:]:
-            return KerasOutcome(None, "zero-size", index)
-    return KerasOutcome(model)
+            return KerasOutcome(None, None, "zero-size", index)
+    return KerasOutcome(model, tuple(output.shape))
 
 
 def cnnviz_outcome(arch: dict[str, Any]) -> CnnvizOutcome:
@@ -146,6 +147,7 @@ def assert_same_numbers(arch: dict[str, Any]) -> None:
         return
     summary, model = ours.summary, theirs.model
     assert cnnviz_numbers(summary) == keras_numbers(model)
+    assert theirs.forward_shape == (1, *summary.output_shape)
     assert summary.total_params == model.count_params()
     built = build_model(summary.spec)
     assert keras_numbers(built) == cnnviz_numbers(summary)
@@ -197,6 +199,11 @@ EDGES: list[tuple[str, list[int], list[dict[str, Any]], bool]] = [
      [_layer(DW, kernel_size=1, strides=[1, 2])], False),
     ("SeparableConv2D unequal strides (fails when called)", [8, 8, 2],
      [_layer(SEP, filters=2, kernel_size=1, strides=[2, 1])], False),
+    ("DepthwiseConv2D unequal strides with dilation", [8, 8, 2],
+     [_layer(DW, kernel_size=2, strides=[1, 3], dilation_rate=[2, 1])], True),
+    ("SeparableConv2D unequal strides with dilation, same padding", [9, 8, 2],
+     [_layer(SEP, filters=3, kernel_size=3, strides=[3, 1], dilation_rate=2, padding="same")],
+     True),
     ("groups not dividing filters", [8, 8, 4],
      [_layer(CONV, filters=3, kernel_size=1, groups=2)], False),
     ("groups not dividing channels", [8, 8, 3],
