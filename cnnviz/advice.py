@@ -120,16 +120,16 @@ _SHARED_CONV_FIELDS = ("filters", "kernel_size", "strides", "padding", "dilation
 def with_other_convolution(spec: ModelSpec, index: int) -> ModelSpec:
     """Conv2D ↔ SeparableConv2D at `index`, keeping every argument both layers share."""
     layer = spec.layers[index]
+    if not isinstance(layer, (Conv2DSpec, SeparableConv2DSpec)):
+        raise SpecError("only a Conv2D or a SeparableConv2D can be swapped",
+                        received=layer.class_name, layer=spec.layer_ref(index))
     shared = {name: getattr(layer, name) for name in _SHARED_CONV_FIELDS}
     replacement: LayerSpec
     if isinstance(layer, Conv2DSpec):
         replacement = SeparableConv2DSpec(**shared, depthwise_initializer=layer.kernel_initializer,
                                           pointwise_initializer=layer.kernel_initializer)
-    elif isinstance(layer, SeparableConv2DSpec):
-        replacement = Conv2DSpec(**shared, kernel_initializer=layer.pointwise_initializer)
     else:
-        raise SpecError("only a Conv2D or a SeparableConv2D can be swapped",
-                        received=layer.class_name, layer=spec.layer_ref(index))
+        replacement = Conv2DSpec(**shared, kernel_initializer=layer.pointwise_initializer)
     layers = list(spec.layers)
     layers[index] = replacement
     return spec.replace_layers(layers)

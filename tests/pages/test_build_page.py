@@ -14,8 +14,9 @@ from streamlit.testing.v1 import AppTest
 from cnnviz.archfile import dump_architecture
 from cnnviz.presets import PRESETS, get_preset
 from cnnviz.shapes import readable_size, summarize
-from cnnviz.spec import ModelSpec
+from cnnviz.spec import ModelSpec, SpecError
 from cnnviz.urlcodec import encode_spec
+from ui.stack_ops import NEW_LAYER_CONFIG, apply_action, new_layer
 from ui.state import DEFAULT_PRESET, RUNS_KEY, SPEC_KEY, URL_PARAM
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -278,3 +279,55 @@ def test_the_page_never_imports_tensorflow() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             cwd=ROOT, timeout=120, check=True)
     assert result.stdout.strip().splitlines()[-1] == "none"
+
+
+# The actions the drag-and-drop component sends (untrusted data from the browser).
+
+def test_a_dropped_palette_layer_is_inserted_at_the_drop_position() -> None:
+    spec = get_preset(DEFAULT_PRESET)
+    dropped, selected = apply_action(spec, {"op": "insert", "class_name": "Dropout", "index": 2})
+    assert selected == 2
+    assert dropped.layers[2].class_name == "Dropout"
+    assert dropped.layers[:2] + dropped.layers[3:] == spec.layers
+
+
+def test_a_dragged_card_moves_to_its_new_position() -> None:
+    spec = get_preset(DEFAULT_PRESET)
+    moved, selected = apply_action(spec, {"op": "move", "from": 0, "to": 2})
+    assert selected == 2
+    assert moved.layers[2] == spec.layers[0] and moved.layers[:2] == spec.layers[1:3]
+
+
+def test_duplicate_and_delete_from_the_card_buttons() -> None:
+    spec = get_preset(DEFAULT_PRESET)
+    twice, _ = apply_action(spec, {"op": "duplicate", "index": 7})
+    assert twice.layers[8] == twice.layers[7] and len(twice.layers) == 9
+    once, selected = apply_action(twice, {"op": "delete", "index": 8})
+    assert once == spec and selected == 7
+
+
+def test_a_copy_of_a_named_layer_takes_an_automatic_name() -> None:
+    spec = PRESETS["vgg16-base"]
+    copied, _ = apply_action(spec, {"op": "duplicate", "index": 0})
+    assert copied.layer_names()[:2] == ("block1_conv1", "conv2d")
+
+
+@pytest.mark.parametrize("action", [
+    None, [], {"op": 3}, {"op": "explode"},
+    {"op": "insert", "class_name": "Lambda", "index": 0},
+    {"op": "insert", "class_name": "Dense", "index": 99},
+    {"op": "insert", "class_name": "Dense", "index": True},
+    {"op": "move", "from": 0, "to": -1}, {"op": "move", "from": "0", "to": 1},
+    {"op": "delete", "index": 8}, {"op": "select", "index": 1.5},
+])
+def test_a_malformed_action_is_a_spec_error(action: object) -> None:
+    with pytest.raises(SpecError):
+        apply_action(get_preset(DEFAULT_PRESET), action)
+
+
+@pytest.mark.parametrize("class_name", list(NEW_LAYER_CONFIG))
+def test_every_palette_layer_can_be_dropped_into_an_empty_stack(class_name: str) -> None:
+    empty = ModelSpec(input_shape=(32, 32, 3))
+    spec, _ = apply_action(empty, {"op": "insert", "class_name": class_name, "index": 0})
+    assert spec.layers == (new_layer(class_name),)
+    assert summarize(spec).ok
