@@ -47,7 +47,10 @@ def _keras_initializer(value: Any) -> Any:
 
 def _keras_layer(entry: Any, index: int) -> dict[str, Any] | None:
     if not isinstance(entry, Mapping):
-        raise SpecError(f"layer {index + 1} of the Keras model is not an object")
+        raise SpecError(
+            f"layer {index + 1} of the Keras model is not an object",
+            fix="export the model again with model.to_json()",
+        )
     class_name = entry.get("class_name")
     if class_name == "InputLayer":
         return None
@@ -91,7 +94,10 @@ def _from_keras_json(data: Mapping[str, Any]) -> dict[str, Any]:
         )
     config = data.get("config")
     if not isinstance(config, Mapping) or not isinstance(config.get("layers"), list):
-        raise SpecError("the Keras model JSON has no list of layers under config.layers")
+        raise SpecError(
+            "the Keras model JSON has no list of layers under config.layers",
+            fix="export the model again with model.to_json()",
+        )
     keras_layers = config["layers"]
     input_shape = _keras_input_shape(config, keras_layers)
     if input_shape is None:
@@ -123,6 +129,7 @@ def load_architecture(source: str | bytes | Mapping[str, Any]) -> ModelSpec:
         raise SpecError(
             "an architecture must be JSON text or a JSON object",
             received=type(source).__name__,
+            fix="pass the file's text, its bytes, or the decoded JSON object",
         )
     else:
         if len(source) > MAX_FILE_BYTES:
@@ -143,7 +150,10 @@ def load_architecture(source: str | bytes | Mapping[str, Any]) -> ModelSpec:
                 fix="fix the JSON or download the architecture again",
             ) from None
         except RecursionError:
-            raise SpecError("the JSON is nested too deeply to be an architecture") from None
+            raise SpecError(
+                "the JSON is nested too deeply to be an architecture",
+                fix="check that this is an architecture JSON file",
+            ) from None
         except ValueError:  # an integer of more digits than Python converts (4,300)
             raise SpecError(
                 "the file holds a number with thousands of digits, too long to read",

@@ -54,12 +54,16 @@ INITIALIZERS: tuple[str, ...] = (
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
+def _whole(field: str) -> str:
+    return f"write {field} as a whole number without quotes, e.g. 3"
+
+
 def _as_int(value: Any, field: str, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpecError(f"must be {what}", field=field, received=value)
+        raise SpecError(f"must be {what}", field=field, received=value, fix=_whole(field))
     if isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
-            raise SpecError(f"must be {what}", field=field, received=value)
+            raise SpecError(f"must be {what}", field=field, received=value, fix=_whole(field))
         value = int(value)
     return value
 
@@ -95,7 +99,12 @@ def _pair(value: Any, field: str, *, minimum: int, limit: int) -> tuple[int, int
     what = "whole numbers of at least 1" if minimum == 1 else "whole numbers, 0 or more"
     pair = tuple(_as_int(item, field, what) for item in items)
     if min(pair) < minimum:
-        raise SpecError(f"must be {what}", field=field, received=value)
+        raise SpecError(
+            f"must be {what}",
+            field=field,
+            received=value,
+            fix=f"use values of {minimum} or more, e.g. {max(minimum, 1)}",
+        )
     if max(pair) > limit:
         raise SpecError(
             f"is larger than cnnviz allows ({limit:,})",
@@ -140,7 +149,9 @@ def choice(options: tuple[str, ...]) -> Coercer:
         text = value.lower() if isinstance(value, str) else value
         if text not in options:
             listed = " or ".join(repr(option) for option in options)
-            raise SpecError(f"must be {listed}", field=field, received=value)
+            raise SpecError(
+                f"must be {listed}", field=field, received=value, fix=f"use {listed}"
+            )
         return str(text)
 
     return coerce
@@ -156,7 +167,12 @@ def data_format(value: Any, field: str) -> None:
             received=value,
             fix="remove data_format or set it to 'channels_last'",
         )
-    raise SpecError("must be 'channels_last'", field=field, received=value)
+    raise SpecError(
+        "must be 'channels_last'",
+        field=field,
+        received=value,
+        fix="remove data_format or set it to 'channels_last'",
+    )
 
 
 def activation(value: Any, field: str) -> str | None:
@@ -185,14 +201,24 @@ def initializer(value: Any, field: str) -> str:
 
 def boolean(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
-        raise SpecError("must be true or false", field=field, received=value)
+        raise SpecError(
+            "must be true or false",
+            field=field,
+            received=value,
+            fix=f"write {field} as true or false, without quotes",
+        )
     return value
 
 
 def real_in_range(low: float, high: float, *, include_low: bool = True) -> Coercer:
     def coerce(value: Any, field: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SpecError("must be a number", field=field, received=value)
+            raise SpecError(
+                "must be a number",
+                field=field,
+                received=value,
+                fix=f"write {field} as a number without quotes, e.g. {high:g}",
+            )
         try:
             number = float(value)
         except OverflowError:
@@ -201,7 +227,12 @@ def real_in_range(low: float, high: float, *, include_low: bool = True) -> Coerc
         if not math.isfinite(number) or too_low or number > high:
             bracket = "[" if include_low else "("
             raise SpecError(
-                f"must be a number in {bracket}{low:g}, {high:g}]", field=field, received=value
+                f"must be a number in {bracket}{low:g}, {high:g}]",
+                field=field,
+                received=value,
+                fix=f"use a number above {low:g} and up to {high:g}"
+                if not include_low
+                else f"use a number from {low:g} to {high:g}",
             )
         return number
 
@@ -216,7 +247,12 @@ def optional_int(value: Any, field: str) -> int | None:
         return None
     number = _as_int(value, field, "a whole number")
     if not 0 <= number < 2**31:
-        raise SpecError("must be a whole number from 0 to 2**31 - 1", field=field, received=value)
+        raise SpecError(
+            "must be a whole number from 0 to 2**31 - 1",
+            field=field,
+            received=value,
+            fix=f"remove {field} or use a number such as 42",
+        )
     return number
 
 

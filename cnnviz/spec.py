@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,7 @@ def layer_from_dict(entry: Any, index: int = 0) -> LayerSpec:
     if not isinstance(entry, Mapping):
         raise SpecError(
             "each layer must be an object with 'class_name' and 'config'",
+            fix='write it as {"class_name": "Conv2D", "config": {"filters": 8, ...}}',
             layer=LayerRef(index, "?"),
         )
     class_name = resolve_class_name(entry.get("class_name"), index)
@@ -61,7 +63,13 @@ def layer_from_dict(entry: Any, index: int = 0) -> LayerSpec:
         config = {}
     ref = LayerRef(index, class_name)
     if not isinstance(config, Mapping):
-        raise SpecError("'config' must be an object", field="config", received=config, layer=ref)
+        raise SpecError(
+            "must be an object of the layer's arguments",
+            field="config",
+            received=config,
+            fix='write config as {"argument": value, ...} or leave it out',
+            layer=ref,
+        )
     raw_name = config.get("name")
     if isinstance(raw_name, str):
         ref = LayerRef(index, class_name, raw_name)
@@ -107,15 +115,29 @@ def _input_shape(value: Any) -> Shape3:
             received=value,
             fix="e.g. [28, 28, 1] or [32, 32, 3]",
         )
-    side = [f.positive_int(item, "input_shape") for item in value]
+    if not all(_is_whole_and_positive(item) for item in value):
+        raise SpecError(
+            "must be three whole numbers of at least 1 (height, width, channels)",
+            field="input_shape",
+            received=value,
+            fix="e.g. [28, 28, 1] or [32, 32, 3]",
+        )
+    side = [int(item) for item in value]
     if max(side[:2]) > MAX_INPUT_SIDE or side[2] > MAX_INPUT_CHANNELS:
         raise SpecError(
             f"is larger than cnnviz allows ({MAX_INPUT_SIDE} pixels a side, "
             f"{MAX_INPUT_CHANNELS} channels)",
             field="input_shape",
             received=value,
+            fix="resize the images, e.g. to [224, 224, 3]",
         )
     return side[0], side[1], side[2]
+
+
+def _is_whole_and_positive(item: Any) -> bool:
+    if isinstance(item, bool) or not isinstance(item, (int, float)):
+        return False
+    return math.isfinite(item) and item == int(item) and item >= 1
 
 
 def _free_name(name: str, names: Sequence[str]) -> str:
@@ -175,6 +197,7 @@ class ModelSpec:
                 f"has {len(self.layers)} layers; cnnviz allows up to {MAX_LAYERS}",
                 field="layers",
                 received=len(self.layers),
+                fix=f"remove layers to keep {MAX_LAYERS} or fewer",
             )
         _check_unique_names(self.layers, self.layer_names())
 
@@ -213,7 +236,11 @@ class ModelSpec:
     @classmethod
     def from_dict(cls, data: Any) -> ModelSpec:
         if not isinstance(data, Mapping):
-            raise SpecError("an architecture must be a JSON object", received=type(data).__name__)
+            raise SpecError(
+                "an architecture must be a JSON object",
+                received=type(data).__name__,
+                fix='write it as {"input_shape": [28, 28, 1], "layers": [...]}',
+            )
         unknown = [key for key in data if key not in ("format", "name", "input_shape", "layers")]
         if unknown:
             key = min(unknown, key=str)
@@ -225,16 +252,25 @@ class ModelSpec:
             )
         if data.get("format", FORMAT) != FORMAT:
             raise SpecError(
-                f"is not {FORMAT!r}", field="format", received=data.get("format")
+                f"is not {FORMAT!r}",
+                field="format",
+                received=data.get("format"),
+                fix=f"set format to {FORMAT!r} or leave it out",
             )
         raw_layers = data.get("layers", [])
         if not isinstance(raw_layers, list):
-            raise SpecError("must be a list of layers", field="layers", received=raw_layers)
+            raise SpecError(
+                "must be a list of layers",
+                field="layers",
+                received=raw_layers,
+                fix='write layers as [{"class_name": ..., "config": {...}}, ...]',
+            )
         if len(raw_layers) > MAX_LAYERS:
             raise SpecError(
                 f"has {len(raw_layers)} layers; cnnviz allows up to {MAX_LAYERS}",
                 field="layers",
                 received=len(raw_layers),
+                fix=f"remove layers to keep {MAX_LAYERS} or fewer",
             )
         layers = tuple(layer_from_dict(entry, index) for index, entry in enumerate(raw_layers))
         return cls(

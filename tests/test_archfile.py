@@ -186,7 +186,7 @@ HOSTILE: dict[str, Any] = {
 def test_hostile_input_gives_only_a_spec_error(label: str) -> None:
     with pytest.raises(SpecError) as caught:
         load_architecture(HOSTILE[label])
-    assert 0 < len(caught.value.message) < 600
+    assert 0 < len(caught.value.message) < 600 and caught.value.fix
 
 
 JSON_VALUES = st.recursive(
@@ -204,7 +204,7 @@ def _loads_or_spec_error(source: Any) -> None:
     try:
         spec = load_architecture(source)
     except SpecError as error:
-        assert error.message
+        assert error.message and error.fix, error.message
     else:
         assert isinstance(spec, ModelSpec) and summarize(spec).ok
 

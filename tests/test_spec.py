@@ -10,6 +10,7 @@ from archgen import random_architecture
 from cnnviz.errors import LayerRef, short_repr
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
 from cnnviz.presets import PRESETS
+from cnnviz.shapes import summarize
 from cnnviz.spec import MAX_LAYERS, ModelSpec, SpecError, layer_from_dict, layer_to_dict
 
 
@@ -190,3 +191,24 @@ def test_generated_architectures_round_trip_through_dicts() -> None:
 def test_to_dict_writes_only_non_default_arguments() -> None:
     data = ModelSpec.from_dict(_arch(_layer("MaxPool2D", pool_size=[2, 2], padding="valid")))
     assert data.to_dict()["layers"] == [{"class_name": "MaxPooling2D", "config": {}}]
+
+
+def test_every_refusal_names_the_layer_field_value_and_a_fix() -> None:
+    refused = 0
+    for seed in range(400):
+        arch = random_architecture(random.Random(seed))
+        try:
+            error = summarize(ModelSpec.from_dict(arch)).error
+        except SpecError as raised:
+            error = raised
+        if error is None:
+            continue
+        refused += 1
+        assert error.fix, error.message
+        if error.layer is not None:
+            ref = error.layer
+            assert 0 <= ref.index < len(arch["layers"])
+            assert error.message.startswith(f"Layer {ref.index + 1} ({ref.class_name}")
+        if error.field is not None:
+            assert f"`{error.field}`" in error.message and "Received:" in error.message
+    assert refused > 100
