@@ -107,11 +107,11 @@ def _dataset_sample(spec: ModelSpec, trained_dataset: str | None) -> ChosenImage
 def _drawing() -> ChosenImage | None:
     from streamlit_drawable_canvas import st_canvas
 
-    st.caption("Draw a digit with the mouse — white on black, as in MNIST. "
-               "Use the canvas toolbar to undo or clear.")
     result = st_canvas(stroke_width=20, stroke_color="#ffffff", background_color="#000000",
                        height=_CANVAS_SIDE, width=_CANVAS_SIDE, drawing_mode="freedraw",
                        return_image_data=True, key="fm_canvas")
+    st.caption("Draw a digit with the mouse — white on black, as in MNIST. Point at the "
+               "canvas for its toolbar: undo, redo, clear.")
     rgba = result.image_data
     if rgba is None or rgba.ndim != 3 or int(rgba[..., :3].max(initial=0)) < 32:
         st.info("Draw something on the black square to see what every layer makes of it.")
