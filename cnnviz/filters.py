@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 from PIL import Image
 
-from cnnviz.mosaic import DEFAULT_MAX_PIXELS, apply_colormap, encode_png, tile_mosaic
+from cnnviz.colormaps import apply_colormap
+from cnnviz.mosaic import DEFAULT_MAX_PIXELS, encode_png, tile_mosaic
 
 if TYPE_CHECKING:
     import keras

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from cnnviz.activations import prepare_batch
-from cnnviz.mosaic import apply_colormap
+from cnnviz.colormaps import apply_colormap
 
 if TYPE_CHECKING:
     import keras

@@ -17,8 +17,9 @@ from typing import Final, Literal
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from cnnviz.colormaps import colormap_table
+
 __all__ = [
-    "COLORMAPS",
     "DEFAULT_MAX_PIXELS",
     "LAYER_MIN_TILE",
     "LEVELS",
@@ -26,8 +27,6 @@ __all__ = [
     "MosaicError",
     "MosaicLayout",
     "Normalization",
-    "apply_colormap",
-    "colormap_table",
     "encode_png",
     "feature_mosaic",
     "model_scale",
@@ -38,17 +37,6 @@ __all__ = [
 ]
 
 Normalization = Literal["channel", "layer"]
-
-# Viridis (van der Walt and Smith, CC0) sampled at 33 evenly spaced points; linear
-# interpolation between them stays within 2/255 of the 256-entry original.
-_VIRIDIS: Final = (
-    "440154 470d60 48186a 482374 472d7b 453781 424086 3e4989 3b528b 375b8d 33638d 2f6b8e "
-    "2c728e 297a8e 26828e 23898e 21918c 1f978b 1f9f88 21a685 27ad81 31b57b 3dbc74 4cc26c "
-    "5cc863 6ece58 81d34d 95d840 aadc32 c0df25 d5e21a eae51a fde725"
-)
-# A diverging map for signed values (weights): blue, near-white at zero, red.
-_COOLWARM: Final = "3b4cc0 7b9ff9 c0d4f5 f2f0ec f2cbb7 ee8468 b40426"
-COLORMAPS: Final = {"viridis": _VIRIDIS, "coolwarm": _COOLWARM}
 
 LEVELS: Final = 254  # palette entries for values; index 254 is the background, 255 the text
 _BACKGROUND: Final = (255, 255, 255)
@@ -62,31 +50,6 @@ _TARGET_ASPECT: Final = 2.0  # width / height of the whole mosaic
 
 class MosaicError(ValueError):
     """Values that cannot be drawn as a mosaic; says what shape was expected."""
-
-
-@lru_cache(maxsize=8)
-def colormap_table(name: str = "viridis", size: int = 256) -> np.ndarray:
-    """`size` RGB colours (uint8) evenly spaced along the named colormap."""
-    if name not in COLORMAPS:
-        raise MosaicError(f"Expected a colormap in {sorted(COLORMAPS)}. Received: name={name!r}")
-    anchors = np.array(
-        [[int(code[i : i + 2], 16) for i in (0, 2, 4)] for code in COLORMAPS[name].split()],
-        dtype=np.float64,
-    )
-    positions = np.linspace(0.0, 1.0, len(anchors))
-    samples = np.linspace(0.0, 1.0, size)
-    table = np.stack([np.interp(samples, positions, anchors[:, k]) for k in range(3)], axis=1)
-    result = np.rint(table).astype(np.uint8)
-    result.setflags(write=False)
-    return result
-
-
-def apply_colormap(values: np.ndarray, name: str = "viridis") -> np.ndarray:
-    """Values in [0, 1] (any shape) → uint8 RGB with one more axis of 3."""
-    table = colormap_table(name)
-    clean = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
-    indices = np.rint(np.clip(clean, 0.0, 1.0) * (len(table) - 1)).astype(np.intp)
-    return table[indices]
 
 
 def normalize_maps(maps: np.ndarray, normalization: Normalization = "channel") -> np.ndarray:
@@ -190,15 +153,22 @@ def plan_layout(
             f"height={height}, width={width}"
         )
     rows, cols = _grid(count, height, width)
-    scale = float(max(1, scale, math.ceil(min_tile / max(height, width))))
     budget = max_pixels / (rows * cols)
-    for _ in range(64):
-        tile_h, tile_w = max(1, round(height * scale)), max(1, round(width * scale))
-        label = _label_height(tile_w, labels)
-        if (tile_h + label + _GAP) * (tile_w + _GAP) <= budget or (tile_h <= 4 and tile_w <= 4):
-            break
-        scale = scale - 1 if scale > 1 else scale * 0.9
-    return MosaicLayout(count, rows, cols, tile_h, tile_w, label)
+
+    def tile(factor: float) -> tuple[int, int, int]:
+        tile_w = max(1, round(width * factor))
+        return max(1, round(height * factor)), tile_w, _label_height(tile_w, labels)
+
+    def fits(factor: float) -> bool:
+        tile_h, tile_w, label = tile(factor)
+        return (tile_h + label + _GAP) * (tile_w + _GAP) <= budget or max(tile_h, tile_w) <= 4
+
+    factor: float = max(1, scale, math.ceil(min_tile / max(height, width)))
+    while factor > 1 and not fits(factor):
+        factor -= 1  # whole factors first: crisp, nearest-neighbour pixels
+    while not fits(factor):
+        factor *= 0.9
+    return MosaicLayout(count, rows, cols, *tile(factor))
 
 
 @lru_cache(maxsize=256)

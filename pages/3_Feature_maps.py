@@ -14,6 +14,7 @@ from ui.featuremaps_gradcam import show_gradcam
 from ui.featuremaps_image import choose_image, model_view, show_input, shown_picture
 from ui.featuremaps_model import image_results, page_model, stale_trained_model
 from ui.featuremaps_render import (
+    choose_normalization,
     class_labels,
     mosaics_zip_factory,
     show_closer_look,
@@ -94,10 +95,7 @@ maps_tab, channel_tab, filters_tab, gradcam_tab = st.tabs(
 )
 with maps_tab:
     left, right = st.columns([3, 1])
-    scale = left.radio("Colour scale", ["channel", "layer"], horizontal=True, key="fm_norm",
-                       format_func={"channel": "Each channel on its own range",
-                                    "layer": "One range for the whole layer"}.__getitem__)
-    normalization = "layer" if scale == "layer" else "channel"
+    normalization = choose_normalization(left)
     right.download_button(
         "Download all mosaics (.zip)", key="fm_zip", on_click="ignore",
         data=mosaics_zip_factory(results, summary, normalization, {"image": chosen.label}),

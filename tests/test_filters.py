@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cnnviz.colormaps import colormap_table
 from cnnviz.filters import (
     FilterError,
     depthwise_png,
@@ -19,7 +20,7 @@ from cnnviz.filters import (
     signed_to_unit,
 )
 from cnnviz.keras_build import build_model
-from cnnviz.mosaic import LEVELS, colormap_table
+from cnnviz.mosaic import LEVELS
 from cnnviz.spec import ModelSpec
 
 SPEC = ModelSpec.from_dict({

@@ -8,8 +8,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from cnnviz.colormaps import apply_colormap
 from cnnviz.gradcam import GradCam, GradCamError, compute_gradcam, gradcam_overlay
-from cnnviz.mosaic import apply_colormap
 from ui.featuremaps_model import ImageResults, PageModel
 
 __all__ = ["show_gradcam"]

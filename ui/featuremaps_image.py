@@ -86,7 +86,7 @@ def _dataset_sample(spec: ModelSpec, trained_dataset: str | None) -> ChosenImage
     columns = st.columns([2, 2, 1])
     name = columns[0].selectbox("Dataset", names, index=names.index(default), key="fm_dataset")
     try:
-        dataset = load_dataset(name)
+        dataset = load_dataset(name or default)
     except DatasetError as error:
         st.warning(str(error))
         return None

@@ -20,6 +20,7 @@ from ui.featuremaps_model import ImageResults
 
 __all__ = [
     "channel_figure",
+    "choose_normalization",
     "class_labels",
     "layer_mosaic",
     "mosaics_zip_factory",
@@ -52,6 +53,15 @@ def _dead_note(maps: np.ndarray) -> str:
     flat = np.asarray(maps).reshape(-1, maps.shape[-1])
     dead = int(np.count_nonzero(np.all(flat == 0, axis=0)))
     return f" · {dead} of them zero everywhere" if dead else ""
+
+
+def choose_normalization(container: Any) -> Normalization:
+    choice = container.radio(
+        "Colour scale", ["channel", "layer"], horizontal=True, key="fm_norm",
+        format_func={"channel": "Each channel on its own range",
+                     "layer": "One range for the whole layer"}.__getitem__,
+    )  # fmt: skip
+    return "layer" if choice == "layer" else "channel"
 
 
 def layer_title(layer: LayerSummary) -> str:
