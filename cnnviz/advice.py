@@ -181,6 +181,8 @@ def _error_advice(spec: ModelSpec, error: SpecError) -> Advice:
     index = error.layer.index if error.layer is not None else None
     if index is None:
         return Advice("error", None, error.message)
+    message = SpecError(error.problem, field=error.field, received=error.received,
+                        fix=error.fix).message  # the layer is said by `layer_index`
     layer = spec.layers[index]
     candidates: list[tuple[str, Callable[[ModelSpec], ModelSpec], int]] = []
     if getattr(layer, "padding", None) == "valid":
@@ -200,7 +202,7 @@ def _error_advice(spec: ModelSpec, error: SpecError) -> Advice:
                            index))
     if "flat vector" in error.problem:
         candidates += _flat_input_fixes(spec, index)
-    return Advice("error", index, error.message, _checked(spec, candidates))
+    return Advice("error", index, message, _checked(spec, candidates))
 
 
 def _flat_input_fixes(spec: ModelSpec, index: int) -> list[tuple[str, Callable[[ModelSpec],

@@ -22,19 +22,19 @@ advice = advise(spec, summary=summary, num_classes=known_num_classes(),
                 max_activation_bytes=settings.max_activation_bytes,
                 max_params=settings.max_params)
 
-st.title(f"Build · {spec.name}")
+title, history = st.columns([3, 1], vertical_alignment="bottom")
+title.header(f"Build · {spec.name}", anchor=False)
+with history:
+    history_buttons()
 if notice := take_notice():
     st.warning(notice, icon=":material/warning:")
 budget_badges(summary, st.session_state.get(RUNS_KEY), settings.max_params)
+input_and_presets(spec)
 
-stack_column, layer_column = st.columns([5, 6], gap="large")
+stack_column, layer_column = st.columns([1, 1], gap="large")
 with stack_column:
-    history_buttons()
     layer_stack(spec, summary, advice, draft_error())
     stack_buttons(spec)
-    with st.expander("Model: preset, name, input shape", expanded=not spec.layers,
-                     icon=":material/tune:"):
-        input_and_presets(spec)
 
 with layer_column:
     index = selected_layer()
@@ -53,7 +53,7 @@ st.subheader("Summary")
 summary_table(spec, summary, advice)
 
 shapes_tab, params_tab, files_tab = st.tabs(["Shapes", "Where the parameters are",
-                                             "File, link and Keras code"])
+                                             "Name, file, link and Keras code"])
 with shapes_tab:
     shape_blocks(summary)
 with params_tab:

@@ -42,9 +42,11 @@ def parameter_share(summary: ModelSummary) -> None:
         marker_color=["#e45756" if params == largest else "#4c78a8" for _, params, _ in shares],
         hovertemplate="%{y}: %{x:,} parameters<extra></extra>",
     ))
-    figure.update_layout(height=90 + 34 * len(shares), margin={"l": 10, "r": 10, "t": 10,
-                         "b": 40}, yaxis={"autorange": "reversed"}, font={"size": 15},
-                         xaxis={"title": "parameters"})
+    figure.update_layout(height=90 + 36 * len(shares), margin={"l": 10, "r": 10, "t": 10,
+                         "b": 40}, yaxis={"autorange": "reversed", "tickfont": {"size": 16}},
+                         xaxis={"title": "parameters", "tickfont": {"size": 14}},
+                         font={"size": 16})
+    figure.update_traces(textfont={"size": 16})
     st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
 
 

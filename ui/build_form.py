@@ -8,6 +8,7 @@ keeps its last valid version, so nothing is lost.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import streamlit as st
@@ -28,17 +29,37 @@ _NO_ACTIVATION = "linear (None)"
 _FLOAT_STEP = {"rate": 0.05, "momentum": 0.01, "epsilon": 0.0001}
 
 
+_KINDS: dict[Any, str] = {
+    f.positive_int: "int", f.int_pair: "pair", f.optional_int_pair: "optional_pair",
+    f.padding_pairs: "padding4", f.activation: "activation", f.boolean: "bool",
+    f.data_format: "fixed", f.optional_int: "optional_int", f.layer_name: "name",
+}
+
+
 def _kind(spec_field: dataclasses.Field[Any]) -> str:
+    """Which widget edits this field; "json" (a text box) for any field not known here."""
     coerce = spec_field.metadata.get("coerce")
-    kinds = {f.positive_int: "int", f.int_pair: "pair", f.optional_int_pair: "optional_pair",
-             f.padding_pairs: "padding4", f.activation: "activation",
-             f.initializer: "initializer", f.boolean: "bool", f.data_format: "fixed",
-             f.optional_int: "optional_int", f.layer_name: "name"}
-    if coerce in kinds:
-        return kinds[coerce]
-    if spec_field.name == "padding":
-        return "padding"
-    return "fixed" if spec_field.name == "axis" else "float"
+    if not spec_field.metadata.get("keras", True):
+        return "fixed"
+    if coerce in _KINDS:
+        return _KINDS[coerce]
+    if spec_field.name.endswith("initializer"):
+        return "initializer"
+    if spec_field.name in ("padding", "axis"):
+        return "padding" if spec_field.name == "padding" else "fixed"
+    return "float" if spec_field.type in ("float", float) else "json"
+
+
+def _accepted(spec_field: dataclasses.Field[Any], options: tuple[str, ...]) -> list[str]:
+    coerce = spec_field.metadata["coerce"]
+    accepted = []
+    for option in options:
+        try:
+            coerce(option, spec_field.name)
+        except SpecError:
+            continue
+        accepted.append(option)
+    return accepted
 
 
 def _default_text(spec_field: dataclasses.Field[Any]) -> str:
@@ -82,7 +103,9 @@ def _widget(spec_field: dataclasses.Field[Any], value: Any, key: str, auto_name:
         options = [_NO_ACTIVATION, *(a for a in f.ACTIVATIONS if a != "linear")]
         st.selectbox(name, options, index=options.index(value or _NO_ACTIVATION), **common)
     elif kind == "initializer":
-        st.selectbox(name, f.INITIALIZERS, index=f.INITIALIZERS.index(value), **common)
+        options = _accepted(spec_field, f.INITIALIZERS)
+        st.selectbox(name, options, index=options.index(value) if value in options else None,
+                     **common)
     elif kind == "bool":
         st.toggle(name, value=value, **common)
     elif kind == "float":
@@ -94,9 +117,18 @@ def _widget(spec_field: dataclasses.Field[Any], value: Any, key: str, auto_name:
     elif kind == "name":
         st.text_input(name, value=value or "", placeholder=f"{auto_name} (automatic)",
                       max_chars=64, **common)
+    elif kind == "json":
+        st.text_input(name, value=json.dumps(value), **common)
     else:
         shown = "channels_last" if name == "data_format" else str(value)
         st.text_input(name, value=shown, disabled=True, key=key, help=help_text)
+
+
+def _json_or_text(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return text  # the layer's own check says what is wrong with it
 
 
 def _read_config(class_name: str, prefix: str, fields: tuple[dataclasses.Field[Any], ...]
@@ -120,6 +152,8 @@ def _read_config(class_name: str, prefix: str, fields: tuple[dataclasses.Field[A
             config["activation"] = None if value in (None, _NO_ACTIVATION) else value
         elif kind == "name":
             config["name"] = state.get(key) or None
+        elif kind == "json":
+            config[spec_field.name] = _json_or_text(state.get(key))
         else:
             config[spec_field.name] = state.get(key)
     return config
@@ -162,11 +196,15 @@ def layer_settings(spec: ModelSpec, index: int) -> None:
         _store(index, layer.class_name, _read_config(layer.class_name, prefix, fields))
 
     main = [item for item in fields if item.name not in _ADVANCED]
+    pairs = [item for item in main if _kind(item) in ("pair", "optional_pair", "padding4")]
     columns = st.columns(2)
-    for position, spec_field in enumerate(main):
+    for position, spec_field in enumerate(item for item in main if item not in pairs):
         with columns[position % 2]:
             _widget(spec_field, getattr(layer, spec_field.name), prefix + spec_field.name,
                     auto_name, on_change)
+    for spec_field in pairs:  # height and width side by side, a row each
+        _widget(spec_field, getattr(layer, spec_field.name), prefix + spec_field.name,
+                auto_name, on_change)
     with st.expander("More arguments: name, trainable, initializers"):
         for spec_field in (item for item in fields if item.name in _ADVANCED):
             _widget(spec_field, getattr(layer, spec_field.name), prefix + spec_field.name,

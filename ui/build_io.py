@@ -51,8 +51,10 @@ def _offered_presets() -> list[str]:
 
 
 def _load_preset() -> None:
-    set_spec(PRESETS[st.session_state["build_preset"]])
-    set_selected_layer(0)
+    name = st.session_state.get("build_preset")
+    if name in PRESETS:
+        set_spec(PRESETS[name])
+        set_selected_layer(0)
 
 
 def _set_input(key: str) -> None:
@@ -77,28 +79,34 @@ def _rename() -> None:
 
 
 def input_and_presets(spec: ModelSpec) -> None:
+    """One row: a preset to load, then the input shape (common sizes, or any H, W, C)."""
     epoch = widget_epoch()
     names = _offered_presets()
-    pick, load = st.columns([3, 1], vertical_alignment="bottom")
+    pick, load, shape, height, width, channels = st.columns(
+        [2.2, 0.8, 1.9, 0.9, 0.9, 0.9], vertical_alignment="bottom")
     pick.selectbox("Preset", names, key="build_preset",
-                   index=names.index(spec.name) if spec.name in names else 0,
-                   help="Loading replaces the stack; Undo brings it back.")
+                   index=names.index(spec.name) if spec.name in names else None,
+                   placeholder="Choose a preset…",
+                   format_func=lambda name: name, help="Loading replaces the stack; Undo "
+                   "brings it back. " + PRESET_DESCRIPTIONS.get(spec.name, ""))
     load.button("Load", key="build_load", on_click=_load_preset, width="stretch")
-    preset = st.session_state.get("build_preset")
-    if preset:
-        st.caption(PRESET_DESCRIPTIONS.get(preset, ""))
-    st.text_input("Model name", value=spec.name, key=f"build_name{epoch}", on_change=_rename,
-                  max_chars=64)
     shape_names = list(INPUT_PRESETS)
-    current = [name for name, shape in INPUT_PRESETS.items() if shape == spec.input_shape]
-    st.selectbox("Input shape", shape_names, key=f"build_in{epoch}_preset",
-                 index=shape_names.index(current[0]) if current else None,
-                 placeholder="custom", on_change=_set_input, args=("preset",))
-    for axis, column, value in zip("hwc", st.columns(3), spec.input_shape, strict=True):
+    current = [name for name, size in INPUT_PRESETS.items() if size == spec.input_shape]
+    shape.selectbox("Input shape", shape_names, key=f"build_in{epoch}_preset",
+                    index=shape_names.index(current[0]) if current else None,
+                    placeholder="custom", on_change=_set_input, args=("preset",))
+    for axis, column, value in zip("hwc", (height, width, channels), spec.input_shape,
+                                   strict=True):
         label = {"h": "height", "w": "width", "c": "channels"}[axis]
         column.number_input(label, min_value=1, value=value, step=1, key=f"build_in{epoch}_{axis}",
                             max_value=MAX_INPUT_CHANNELS if axis == "c" else MAX_INPUT_SIDE,
                             on_change=_set_input, args=(axis,))
+
+
+def model_name(spec: ModelSpec) -> None:
+    st.text_input("Model name", value=spec.name, key=f"build_name{widget_epoch()}",
+                  on_change=_rename, max_chars=64, help="Keras's model name; also the name "
+                  "of the downloaded file")
 
 
 def _read_upload() -> None:
@@ -122,14 +130,18 @@ def _read_upload() -> None:
 
 
 def architecture_files(spec: ModelSpec) -> None:
-    st.download_button("Download architecture JSON", dump_architecture(spec),
-                       file_name=f"{spec.name}.json", mime="application/json",
-                       key="build_download", width="stretch", icon=":material/download:")
-    st.file_uploader("Upload an architecture JSON (cnnviz or Keras model.to_json())",
-                     type=["json"], key=_UPLOAD_KEY, on_change=_read_upload,
-                     max_upload_size=max(1, MAX_FILE_BYTES // 1_000_000))
-    base = st.context.url or ""
-    st.caption("Share link: the address bar always holds this model. To copy it:")
-    st.code(f"{base}?{URL_PARAM}={encode_spec(spec)}", language=None, wrap_lines=True)
-    with st.expander("Keras code", icon=":material/code:"):
+    files, code = st.columns(2, gap="large")
+    with files:
+        model_name(spec)
+        st.download_button("Download architecture JSON", dump_architecture(spec),
+                           file_name=f"{spec.name}.json", mime="application/json",
+                           key="build_download", width="stretch", icon=":material/download:")
+        st.file_uploader("Upload an architecture JSON (cnnviz or Keras model.to_json())",
+                         type=["json"], key=_UPLOAD_KEY, on_change=_read_upload,
+                         max_upload_size=max(1, MAX_FILE_BYTES // 1_000_000))
+        st.caption("Share link: the address bar always holds this model. To copy it:")
+        st.code(f"{st.context.url or ''}?{URL_PARAM}={encode_spec(spec)}", language=None,
+                wrap_lines=True)
+    with code:
+        st.caption("The Keras code that builds this model (copy button at the top right):")
         st.code(keras_code(spec), language="python")

@@ -135,5 +135,5 @@ def layer_arithmetic(summary: ModelSummary, index: int) -> None:
         f"MACs         {row.macs:,}\n"
         f"activation   {readable_size(row.output_bytes)} per image\n"
         f"receptive    {field} input pixels",
-        language=None,
+        language=None, wrap_lines=True,
     )

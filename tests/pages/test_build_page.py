@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -331,3 +332,31 @@ def test_every_palette_layer_can_be_dropped_into_an_empty_stack(class_name: str)
     spec, _ = apply_action(empty, {"op": "insert", "class_name": class_name, "index": 0})
     assert spec.layers == (new_layer(class_name),)
     assert summarize(spec).ok
+
+
+@pytest.mark.parametrize("class_name", list(NEW_LAYER_CONFIG))
+def test_every_layer_type_shows_its_settings_with_keras_names(class_name: str) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    layer = new_layer(class_name)
+    at.session_state[SPEC_KEY] = ModelSpec(input_shape=(32, 32, 3), layers=(layer,))
+    at.run()
+    assert not at.exception, at.exception
+    labels = {widget.label.split(" · ")[0] for kind in (
+        at.number_input, at.text_input, at.selectbox, at.radio, at.toggle) for widget in kind}
+    for spec_field in dataclasses.fields(layer):
+        assert spec_field.name in labels, spec_field.name
+
+
+def test_a_dropout_rate_edit_applies_and_an_empty_optional_stays_none() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state[SPEC_KEY] = ModelSpec(input_shape=(8, 8, 1), layers=(
+        new_layer("MaxPooling2D"), new_layer("Dropout")))
+    at.session_state["cnnviz_selected_layer"] = 1
+    at.run()
+    _widget(at.number_input, "rate").set_value(0.5).run()
+    assert _spec(at).layers[1].rate == 0.5  # type: ignore[attr-defined]
+    at.session_state["cnnviz_selected_layer"] = 0
+    at.run()
+    _widget(at.number_input, "pool_size · height").set_value(3).run()
+    assert _spec(at).layers[0].strides is None  # type: ignore[attr-defined]
+    assert _spec(at).layers[0].pool_size == (3, 2)  # type: ignore[attr-defined]
