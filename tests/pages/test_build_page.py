@@ -360,3 +360,12 @@ def test_a_dropout_rate_edit_applies_and_an_empty_optional_stays_none() -> None:
     _widget(at.number_input, "pool_size · height").set_value(3).run()
     assert _spec(at).layers[0].strides is None  # type: ignore[attr-defined]
     assert _spec(at).layers[0].pool_size == (3, 2)  # type: ignore[attr-defined]
+
+
+def test_undo_after_an_edit_restores_the_value_in_its_widget() -> None:
+    at = _app()
+    _widget(at.number_input, "filters").set_value(48).run()
+    assert _table(at)[1]["Param #"] == "480"
+    _click(at, "build_undo")
+    assert _widget(at.number_input, "filters").value == 32
+    assert _table(at)[1]["Param #"] == "320"
