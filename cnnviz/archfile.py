@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from cnnviz.layers import LAYER_ALIASES, LAYER_TYPES
+from cnnviz.layers import LAYER_ALIASES, LAYER_TYPES, auto_name
 from cnnviz.shapes import validate
 from cnnviz.spec import ModelSpec, SpecError
 
@@ -33,15 +33,30 @@ _IGNORABLE = {
 _ALWAYS_IGNORED = {"dtype", "renorm_momentum"}
 
 
+# The arguments Keras writes for initializers cnnviz names, at their default values.
+_INITIALIZER_DEFAULTS: dict[str, dict[str, float]] = {
+    "RandomNormal": {"mean": 0.0, "stddev": 0.05},
+    "TruncatedNormal": {"mean": 0.0, "stddev": 0.05},
+    "RandomUniform": {"minval": -0.05, "maxval": 0.05},
+    "Orthogonal": {"gain": 1.0},
+}
+
+
 def _keras_initializer(value: Any) -> Any:
-    """`{"class_name": "GlorotUniform", "config": {"seed": null}}` → `"glorot_uniform"`."""
+    """`{"class_name": "GlorotUniform", "config": {"seed": null}}` → `"glorot_uniform"`.
+
+    Only an initializer with Keras's default arguments has a name; any other stays as it
+    is, and the layer refuses it with a message.
+    """
     if not isinstance(value, Mapping) or not isinstance(value.get("class_name"), str):
         return value
     config = value.get("config") or {}
-    if not isinstance(config, Mapping) or any(item is not None for item in config.values()):
+    defaults = _INITIALIZER_DEFAULTS.get(value["class_name"], {})
+    if not isinstance(config, Mapping) or any(
+        item is not None and (key not in defaults or defaults[key] != item)
+        for key, item in config.items()
+    ):
         return value
-    from cnnviz.layers import auto_name
-
     return auto_name(value["class_name"])
 
 
@@ -73,7 +88,8 @@ def _keras_layer(entry: Any, index: int) -> dict[str, Any] | None:
 def _keras_input_shape(config: Mapping[str, Any], layers: list[Any]) -> Any:
     for entry in layers:
         if isinstance(entry, Mapping):
-            inner = entry.get("config") if isinstance(entry.get("config"), Mapping) else {}
+            raw = entry.get("config")
+            inner: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
             for key in ("batch_shape", "batch_input_shape"):
                 if isinstance(inner.get(key), list):
                     return inner[key][1:]

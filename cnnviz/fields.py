@@ -20,6 +20,7 @@ __all__ = [
     "MAX_WINDOW",
     "Coercer",
     "activation",
+    "bias_initializer",
     "boolean",
     "choice",
     "data_format",
@@ -191,12 +192,25 @@ def activation(value: Any, field: str) -> str | None:
 def initializer(value: Any, field: str) -> str:
     if not isinstance(value, str) or value.lower() not in INITIALIZERS:
         raise SpecError(
-            "is not an initializer cnnviz knows",
+            "is not an initializer cnnviz knows (by name, with Keras's default arguments)",
             field=field,
             received=value,
             fix="use one of " + ", ".join(INITIALIZERS),
         )
     return value.lower()
+
+
+def bias_initializer(value: Any, field: str) -> str:
+    """An initializer for a bias vector: Keras's `orthogonal` needs a matrix and fails there."""
+    name = initializer(value, field)
+    if name == "orthogonal":
+        raise SpecError(
+            "'orthogonal' needs a matrix, but a bias is a vector",
+            field=field,
+            received=value,
+            fix=f"remove {field} (Keras's default is 'zeros')",
+        )
+    return name
 
 
 def boolean(value: Any, field: str) -> bool:

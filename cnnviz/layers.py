@@ -144,7 +144,7 @@ class Conv2DSpec(LayerSpec):
     activation: str | None = _arg(f.activation, None)
     use_bias: bool = _arg(f.boolean, True)
     kernel_initializer: str = _arg(f.initializer, "glorot_uniform")
-    bias_initializer: str = _arg(f.initializer, "zeros")
+    bias_initializer: str = _arg(f.bias_initializer, "zeros")
 
     def check(self) -> None:
         _check_strides_with_dilation(self.strides, self.dilation_rate)
@@ -172,7 +172,7 @@ class SeparableConv2DSpec(LayerSpec):
     use_bias: bool = _arg(f.boolean, True)
     depthwise_initializer: str = _arg(f.initializer, "glorot_uniform")
     pointwise_initializer: str = _arg(f.initializer, "glorot_uniform")
-    bias_initializer: str = _arg(f.initializer, "zeros")
+    bias_initializer: str = _arg(f.bias_initializer, "zeros")
 
     def check(self) -> None:
         _check_equal_strides(self.strides, self.dilation_rate)
@@ -191,7 +191,7 @@ class DepthwiseConv2DSpec(LayerSpec):
     activation: str | None = _arg(f.activation, None)
     use_bias: bool = _arg(f.boolean, True)
     depthwise_initializer: str = _arg(f.initializer, "glorot_uniform")
-    bias_initializer: str = _arg(f.initializer, "zeros")
+    bias_initializer: str = _arg(f.bias_initializer, "zeros")
 
     def check(self) -> None:
         _check_equal_strides(self.strides, self.dilation_rate)
@@ -246,7 +246,7 @@ class DenseSpec(LayerSpec):
     activation: str | None = _arg(f.activation, None)
     use_bias: bool = _arg(f.boolean, True)
     kernel_initializer: str = _arg(f.initializer, "glorot_uniform")
-    bias_initializer: str = _arg(f.initializer, "zeros")
+    bias_initializer: str = _arg(f.bias_initializer, "zeros")
 
 
 @dataclass(frozen=True, kw_only=True)

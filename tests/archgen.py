@@ -20,6 +20,16 @@ __all__ = ["ACTIVATIONS", "LAYER_CLASSES", "architectures", "random_architecture
 
 Layer = dict[str, Any]
 ACTIVATIONS = ("relu", "sigmoid", "softmax", "tanh", "linear", "elu", "gelu", "relu6")
+INITIALIZERS = (
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
+    "zeros", "ones", "random_normal", "random_uniform", "truncated_normal", "orthogonal",
+)  # fmt: skip
+WEIGHTS = {
+    "Conv2D": ("kernel_initializer", "bias_initializer"),
+    "SeparableConv2D": ("depthwise_initializer", "pointwise_initializer", "bias_initializer"),
+    "DepthwiseConv2D": ("depthwise_initializer", "bias_initializer"),
+    "Dense": ("kernel_initializer", "bias_initializer"),
+}
 FLAT_SAFE = ("Dense", "Dropout", "Activation", "BatchNormalization", "Flatten")
 IMAGE_ONLY = (
     "Conv2D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "MaxPool2D",
@@ -263,6 +273,16 @@ def _edge_layers(rng: random.Random, shape: _Shape) -> list[Layer]:
     return layers + [last]
 
 
+def _initializers(rng: random.Random, layer: Layer, edgy: bool) -> None:
+    """Now and then a named initializer; `orthogonal` on a bias only near the edge."""
+    for key in WEIGHTS.get(layer["class_name"], ()):
+        if rng.random() < 0.12:
+            choices = INITIALIZERS if key != "bias_initializer" else INITIALIZERS[:-1]
+            layer["config"][key] = rng.choice(choices)
+            if edgy and key == "bias_initializer" and rng.random() < 0.5:
+                layer["config"][key] = "orthogonal"
+
+
 def random_architecture(rng: random.Random) -> dict[str, Any]:
     """One architecture: 1 to 8 layers on a small input; 40% have one layer near an edge."""
     edgy = rng.random() < 0.4
@@ -278,6 +298,7 @@ def random_architecture(rng: random.Random) -> dict[str, Any]:
         new = _edge_layers(rng, shape) if index == edge_at else [_layer(rng, shape, None, False)]
         for layer in new:
             config = layer["config"]
+            _initializers(rng, layer, edgy)
             if rng.random() < 0.15 and (layer["class_name"] != "SpatialDropout2D" or edgy):
                 config["trainable"] = False
             if rng.random() < (0.15 if edgy else 0.04):

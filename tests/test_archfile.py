@@ -95,6 +95,28 @@ def test_keras_json_of_a_hand_written_model_imports() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "initializer", ["random_normal", "random_uniform", "truncated_normal", "orthogonal", "ones"]
+)
+def test_keras_json_with_a_default_initializer_imports_by_name(initializer: str) -> None:
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(4, 4, 1)),
+                              keras.layers.Conv2D(2, 3, kernel_initializer=initializer)])
+    assert load_architecture(model.to_json()).layers[0].kernel_initializer == initializer
+
+
+def test_keras_json_with_a_tuned_initializer_is_refused() -> None:
+    import keras
+
+    tuned = keras.initializers.RandomNormal(stddev=1.0)
+    model = keras.Sequential([keras.Input(shape=(4,)),
+                              keras.layers.Dense(2, kernel_initializer=tuned)])  # fmt: skip
+    with pytest.raises(SpecError, match="with Keras's default arguments") as caught:
+        load_architecture(model.to_json())
+    assert caught.value.field == "kernel_initializer"
+
+
 def test_keras_json_of_a_functional_model_is_refused() -> None:
     import keras
 

@@ -84,6 +84,13 @@ def test_initializer_must_be_named() -> None:
         f.initializer({"class_name": "GlorotUniform", "config": {"seed": 1}}, "kernel_initializer")
 
 
+def test_bias_initializer_refuses_orthogonal_which_needs_a_matrix() -> None:
+    assert f.bias_initializer("ones", "bias_initializer") == "ones"
+    with pytest.raises(SpecError, match="a bias is a vector") as caught:
+        f.bias_initializer("Orthogonal", "bias_initializer")
+    assert caught.value.fix == "remove bias_initializer (Keras's default is 'zeros')"
+
+
 @pytest.mark.parametrize("value", [0, 1, "true", None])
 def test_boolean_refuses_non_booleans(value: object) -> None:
     with pytest.raises(SpecError, match="true or false"):

@@ -151,3 +151,14 @@ def test_zero_padding_default_is_one_pixel_all_round() -> None:
 )  # fmt: skip
 def test_auto_name_is_keras_default_prefix(class_name: str, name: str) -> None:
     assert auto_name(class_name) == name
+
+
+def test_every_activation_and_initializer_name_is_one_keras_knows() -> None:
+    import keras
+
+    from cnnviz.fields import ACTIVATIONS, INITIALIZERS
+
+    for name in ACTIVATIONS:
+        assert callable(keras.activations.get(name)), name
+    for name in INITIALIZERS:
+        assert keras.initializers.get(name) is not None, name

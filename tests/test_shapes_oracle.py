@@ -117,7 +117,7 @@ def deferred_by_keras(error: SpecError) -> bool:
     """Checks cnnviz makes while reading the file that Keras only makes when it builds or runs."""
     layer = error.layer.class_name if error.layer else None
     return (
-        error.field in ("name", "input_shape")
+        error.field in ("name", "input_shape", "bias_initializer")  # orthogonal: at build
         or (layer == "ZeroPadding2D" and error.field == "padding")  # negative int: at call
         or (layer in ("DepthwiseConv2D", "SeparableConv2D") and error.field == "strides")
         or (layer in ("MaxPooling2D", "AveragePooling2D") and error.field == "strides")  # 0
@@ -258,6 +258,15 @@ EDGES: list[tuple[str, list[int], list[dict[str, Any]], bool]] = [
     ("zero-size input", [4, 0, 1], [_layer("Dense", units=2)], False),
     ("unknown argument", [4, 4, 1], [_layer("Dense", units=2, kernal_size=3)], False),
     ("missing argument", [4, 4, 1], [_layer("Dense")], False),
+    ("orthogonal kernel", [6, 6, 3],
+     [_layer(CONV, filters=2, kernel_size=3, kernel_initializer="orthogonal")], True),
+    ("orthogonal bias (fails when built)", [6, 6, 3],
+     [_layer(DW, kernel_size=3, bias_initializer="orthogonal")], False),
+    ("every initializer by name", [6, 6, 3],
+     [_layer(SEP, filters=2, kernel_size=3, depthwise_initializer="random_uniform",
+             pointwise_initializer="truncated_normal", bias_initializer="ones"),
+      _layer("Dense", units=2, kernel_initializer="lecun_normal", bias_initializer="he_uniform")],
+     True),
     ("trainable=False", [6, 6, 3],
      [_layer(CONV, filters=2, kernel_size=3, trainable=False), _layer(BN, trainable=False)], True),
 ]
@@ -333,6 +342,7 @@ REJECTIONS: dict[str, Any] = {
     "missing argument": lambda e: "needs a value" in e.problem,
     "unknown argument": lambda e: "is not an argument" in e.problem,
     "zero-size input": lambda e: e.field == "input_shape",
+    "orthogonal bias": lambda e: e.field == "bias_initializer",
 }
 
 
