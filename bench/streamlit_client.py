@@ -39,6 +39,7 @@ class StreamlitSession:
         self.widget_ids: dict[str, str] = {}  # user key -> widget id
         self.widget_states: dict[str, WidgetState] = {}
         self.page_script_hash = ""
+        self.pages: dict[str, str] = {}  # url path ("", "Train", …) -> page script hash
         self.query_string = ""
         self._socket: Any = None
 
@@ -55,6 +56,10 @@ class StreamlitSession:
         kind = message.WhichOneof("type")
         if kind == "new_session":
             self.page_script_hash = message.new_session.page_script_hash
+        elif kind == "navigation":
+            self.page_script_hash = message.navigation.page_script_hash
+            for page in message.navigation.app_pages:
+                self.pages[page.url_pathname] = page.page_script_hash
         elif kind == "page_info_changed":
             self.query_string = message.page_info_changed.query_string
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
@@ -64,14 +69,24 @@ class StreamlitSession:
                 result.exceptions.append(
                     f"{element.exception.type}: {element.exception.message}"
                 )
-            elif element_type in ("markdown", "alert"):
+            elif element_type in ("markdown", "alert", "heading"):
                 body = getattr(element, element_type).body
                 result.texts.append(body)
+            elif element_type == "metric":
+                result.texts.append(f"{element.metric.label}: {element.metric.body}")
+            elif element_type == "progress":
+                result.texts.append(element.progress.text)
             elif element_type in _WIDGET_TYPES:
                 widget_id = getattr(element, element_type).id
                 if widget_id.startswith("$$ID-") and "-" in widget_id[5:]:
                     key = widget_id.split("-", 2)[2]
                     self.widget_ids[key] = widget_id
+
+    async def open_page(self, url_pathname: str, timeout: float = 120.0) -> RunResult:
+        """Switch to another page of `st.navigation`, as a click in the sidebar does."""
+        self.page_script_hash = self.pages[url_pathname]
+        self.widget_states.clear()
+        return await self.rerun(timeout)
 
     async def rerun(self, timeout: float = 120.0, **changes: Any) -> RunResult:
         """Set widgets by key (`trigger_value`, `int_value`, …) and wait for the run to finish."""

@@ -70,8 +70,8 @@ def _summary_json(summary: ModelSummary) -> dict[str, Any]:
 def _table(rows: list[list[str]]) -> list[str]:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     rule = "  ".join("─" * width for width in widths)
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(rows[0], widths)), rule]
-    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows[1:]]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(rows[0], widths, strict=True)), rule]
+    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows[1:]]
     return [line.rstrip() for line in lines]
 
 

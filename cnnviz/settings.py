@@ -54,7 +54,9 @@ def _coerce(field: dataclasses.Field[Any], raw: Any, origin: str) -> Any:
         try:
             value = int(raw)
         except (TypeError, ValueError):
-            raise SettingsError(f"{origin}: {field.name} must be a whole number, got {raw!r}")
+            raise SettingsError(
+                f"{origin}: {field.name} must be a whole number, got {raw!r}"
+            ) from None
         if value < 0:
             raise SettingsError(f"{origin}: {field.name} must be 0 or more, got {raw!r}")
         return value

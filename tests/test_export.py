@@ -67,7 +67,7 @@ def test_exported_code_rebuilds_every_preset_exactly() -> None:
     specs = list(PRESETS.values())
     reports = _run_exported(specs)
     assert len(reports) == len(specs)
-    for spec, report in zip(specs, reports):
+    for spec, report in zip(specs, reports, strict=True):
         summary = summarize(spec)
         assert report["shapes"] == [list(layer.keras_output_shape) for layer in summary.layers]
         assert report["trainable"] == summary.trainable_params

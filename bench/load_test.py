@@ -1,0 +1,208 @@
+"""Workshop load test: N simultaneous sessions build, train briefly and view feature maps.
+
+Starts `streamlit run app.py` on a free loopback port, holds N sessions over Streamlit's own
+websocket protocol (no browser per session), and prints: sessions held, p50/p95 time of a
+Build-page edit while trainings run, trainings completed/queued, errors, lost architectures,
+peak memory of the server. Bounded in time; loopback only.
+
+Run: .venv/bin/python bench/load_test.py [--sessions 30] [--trainers 6] [--seconds 240]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from streamlit_client import RunResult, StreamlitSession  # noqa: E402
+
+from cnnviz.presets import PRESETS  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD, TRAIN, FEATURES = "", "Train", "Feature_maps"
+
+
+@dataclass
+class Tally:
+    edit_seconds: list[float] = field(default_factory=list)
+    edit_seconds_while_training: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    trainings_started: int = 0
+    trainings_completed: int = 0
+    queued_seen: int = 0
+    feature_views: int = 0
+    lost_architectures: int = 0
+    sessions_held: int = 0
+    trainings_running: int = 0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CNNVIZ_TF_THREADS": os.environ.get("CNNVIZ_TF_THREADS", "1")}
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.enableXsrfProtection", "false", "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return server
+        except OSError:
+            time.sleep(0.5)
+    server.kill()
+    raise SystemExit("the app did not start within 120 s")
+
+
+def peak_memory_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
+def check(result: RunResult, tally: Tally, where: str) -> None:
+    tally.errors += [f"{where}: {message}" for message in result.exceptions]
+
+
+async def edit_loop(session: StreamlitSession, tally: Tally, until: float) -> None:
+    """Add a layer, then undo it: two edits that leave the architecture as it was."""
+    while time.monotonic() < until:
+        for key in ("build_add", "build_undo"):
+            result = await session.rerun(**{key: ("trigger_value", True)})
+            check(result, tally, key)
+            tally.edit_seconds.append(result.seconds)
+            if tally.trainings_running:
+                tally.edit_seconds_while_training.append(result.seconds)
+        await asyncio.sleep(1.0)
+
+
+async def train_once(session: StreamlitSession, tally: Tally, until: float) -> None:
+    result = await session.open_page(TRAIN)
+    check(result, tally, "open Train")
+    result = await session.rerun(train_epochs=("double_value", 1.0))
+    check(result, tally, "set epochs")
+    result = await session.rerun(train_start=("trigger_value", True))
+    check(result, tally, "train")
+    tally.trainings_started += 1
+    tally.trainings_running += 1
+    try:
+        while time.monotonic() < until:
+            await asyncio.sleep(2.0)
+            result = await session.rerun()
+            check(result, tally, "poll training")
+            text = " ".join(result.texts)
+            if "queued" in text.lower():
+                tally.queued_seen += 1
+            if "Test accuracy" in text or "test accuracy" in text:
+                tally.trainings_completed += 1
+                return
+    finally:
+        tally.trainings_running -= 1
+
+
+async def participant(url: str, number: int, trainer: bool, tally: Tally, until: float) -> None:
+    session = StreamlitSession(url)
+    preset = list(PRESETS)[number % len(PRESETS)]
+    try:
+        await session.connect()
+        check(await session.rerun(), tally, "first load")
+        check(await session.rerun(build_preset=("string_value", preset)), tally, "pick preset")
+        check(await session.rerun(build_load=("trigger_value", True)), tally, "load preset")
+        tally.sessions_held += 1
+        if trainer:
+            await train_once(session, tally, until)
+            result = await session.open_page(FEATURES)
+            check(result, tally, "feature maps")
+            tally.feature_views += 1
+            check(await session.open_page(BUILD), tally, "back to Build")
+        await edit_loop(session, tally, until)
+        final = await session.rerun()
+        check(final, tally, "final")
+        if f"Build · {preset}" not in " ".join(final.texts):
+            tally.lost_architectures += 1
+    except Exception as error:  # a load test reports every failure instead of stopping
+        tally.errors.append(f"session {number}: {type(error).__name__}: {error}")
+    finally:
+        await session.close()
+
+
+async def run(url: str, sessions: int, trainers: int, seconds: float, tally: Tally) -> None:
+    until = time.monotonic() + seconds
+    tasks = []
+    for number in range(sessions):
+        tasks.append(asyncio.create_task(
+            participant(url, number, number < trainers, tally, until)))
+        await asyncio.sleep(0.2)  # a room does not click at the very same millisecond
+    await asyncio.gather(*tasks)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--trainers", type=int, default=6)
+    parser.add_argument("--seconds", type=float, default=180.0)
+    args = parser.parse_args()
+    port = free_port()
+    server = start_server(port)
+    tally = Tally()
+    started = time.monotonic()
+    try:
+        asyncio.run(asyncio.wait_for(
+            run(f"http://127.0.0.1:{port}", args.sessions, args.trainers, args.seconds, tally),
+            timeout=args.seconds + 300,
+        ))
+    except TimeoutError:
+        tally.errors.append("the load test ran past its time bound")
+    finally:
+        memory = peak_memory_mb(server.pid)
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"sessions held:            {tally.sessions_held} of {args.sessions}")
+    print(f"wall time:                {time.monotonic() - started:.0f} s")
+    print(f"edits answered:           {len(tally.edit_seconds)}")
+    print(f"edit p50 / p95 (all):     {statistics.median(tally.edit_seconds or [0]):.3f} s / "
+          f"{percentile(tally.edit_seconds, 0.95):.3f} s")
+    print(f"edit p50 / p95 (training):"
+          f" {statistics.median(tally.edit_seconds_while_training or [0]):.3f} s / "
+          f"{percentile(tally.edit_seconds_while_training, 0.95):.3f} s "
+          f"({len(tally.edit_seconds_while_training)} edits while trainings ran)")
+    print(f"trainings started / completed: {tally.trainings_started} / "
+          f"{tally.trainings_completed} (queued state seen {tally.queued_seen} times)")
+    print(f"feature-map views:        {tally.feature_views}")
+    print(f"errors:                   {len(tally.errors)}")
+    for error in tally.errors[:10]:
+        print(f"  {error}")
+    print(f"lost architectures:       {tally.lost_architectures}")
+    print(f"server peak memory:       {memory:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
