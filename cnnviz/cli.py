@@ -69,10 +69,12 @@ def _summary_json(summary: ModelSummary) -> dict[str, Any]:
 
 def _table(rows: list[list[str]]) -> list[str]:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+
     rule = "  ".join("─" * width for width in widths)
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(rows[0], widths, strict=True)), rule]
-    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows[1:]]
-    return [line.rstrip() for line in lines]
+    return [line(rows[0]).rstrip(), rule] + [line(row).rstrip() for row in rows[1:]]
 
 
 def format_summary(summary: ModelSummary) -> str:
