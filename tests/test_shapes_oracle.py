@@ -11,6 +11,14 @@ import of Keras's own `model.to_json()` are held to the same numbers.
 cnnviz is stricter than Keras only by design, and the generator stays inside those
 limits: sizes up to MAX_SIZE / MAX_WINDOW, names of letters, digits, '_', '.', '-', the
 listed activations and initializers, BatchNormalization on the last axis, channels_last.
+It is more lenient only in reading JSON: 3.0 for 3, 'ReLU' for 'relu', and a
+SpatialDropout2D `trainable: true` that it does not pass on.
+
+Keras accepts some configurations when it builds the model and fails only later; cnnviz
+refuses them when it reads the file (see `deferred_by_keras`): ZeroPadding2D(-1) and
+DepthwiseConv2D / SeparableConv2D with unequal strides and no dilation fail on the
+first forward pass; pooling strides of 0, bias_initializer='orthogonal', a zero-size
+input and a duplicate name fail when the model is built.
 """
 
 from __future__ import annotations
