@@ -5,7 +5,8 @@ import random
 from typing import Any
 
 import pytest
-from archgen import random_architecture
+from archgen import architectures, random_architecture
+from hypothesis import given, settings
 
 from cnnviz.errors import LayerRef, short_repr
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
@@ -212,3 +213,14 @@ def test_every_refusal_names_the_layer_field_value_and_a_fix() -> None:
         if error.field is not None:
             assert f"`{error.field}`" in error.message and "Received:" in error.message
     assert refused > 100
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(architectures())
+def test_generated_specs_round_trip_or_refuse_with_a_spec_error(arch: dict[str, Any]) -> None:
+    try:
+        spec = ModelSpec.from_dict(arch)
+    except SpecError as error:
+        assert error.fix
+        return
+    assert ModelSpec.from_dict(spec.to_dict()) == spec
