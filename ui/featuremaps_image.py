@@ -55,7 +55,7 @@ def _handed_over() -> ChosenImage | None:
         return None
     label = entry.get("label") if isinstance(entry.get("label"), str) else "image"
     source = entry.get("source") if isinstance(entry.get("source"), str) else "Train page"
-    return ChosenImage(picture, str(label), str(source))
+    return ChosenImage(picture, f"{label} · {source}", str(source))
 
 
 def _decoded(data: bytes, filename: str | None, source: str) -> ChosenImage | None:

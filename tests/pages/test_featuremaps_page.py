@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import cnnviz.activations
 import cnnviz.settings
+import ui.featuremaps_image
 from cnnviz.keras_build import build_model
 from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
@@ -96,7 +97,7 @@ def test_an_image_handed_over_by_the_train_page_is_shown_first() -> None:
     app = _page(cnnviz_feature_image=handed)
     assert not app.exception
     assert app.radio(key="fm_source").value == "From the Train page"
-    assert "Original: a red square (32×32, colour)" in _texts(app)
+    assert "Original: a red square · Train page (32×32, colour)" in _texts(app)
 
 
 def test_an_uploaded_image_is_decoded_and_run() -> None:
@@ -118,6 +119,29 @@ def test_a_bad_upload_gets_a_clear_message_and_no_maps(content: bytes, message: 
     assert not app.exception
     assert any(message in error.value for error in app.error)
     assert "**1. conv2d**" not in _texts(app)
+
+
+def test_an_upload_is_read_by_its_content_not_its_extension() -> None:
+    app = _page()
+    app.radio(key="fm_source").set_value("Upload").run()
+    app.file_uploader(key="fm_upload").set_value(("photo.jpg", _png(), "image/jpeg")).run()
+    assert not app.exception and not app.error
+    assert "Original: photo.jpg (40×30, colour)" in _texts(app)
+
+
+def _limit(monkeypatch: pytest.MonkeyPatch, **limits: int) -> None:
+    settings = dataclasses.replace(cnnviz.settings.Settings(), **limits)
+    monkeypatch.setattr(cnnviz.settings, "get_settings", lambda: settings)
+    monkeypatch.setattr(ui.featuremaps_image, "get_settings", lambda: settings)
+
+
+def test_an_upload_over_the_pixel_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    _limit(monkeypatch, max_image_pixels=1_000)
+    app = _page()
+    app.radio(key="fm_source").set_value("Upload").run()
+    app.file_uploader(key="fm_upload").set_value(("big.png", _png(), "image/png")).run()
+    assert not app.exception
+    assert any("1,200 pixels" in error.value for error in app.error)
 
 
 def test_a_camera_photo_is_used() -> None:
@@ -176,8 +200,7 @@ def test_a_broken_architecture_is_explained_not_run() -> None:
 
 
 def test_maps_over_the_host_limit_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = dataclasses.replace(cnnviz.settings.Settings(), max_activation_bytes=1_000)
-    monkeypatch.setattr(cnnviz.settings, "get_settings", lambda: settings)
+    _limit(monkeypatch, max_activation_bytes=1_000)
     app = _page()
     assert not app.exception
     assert "CNNVIZ_MAX_ACTIVATION_BYTES" in app.error[0].value
