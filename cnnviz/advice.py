@@ -9,7 +9,7 @@ its layer (it is tried, and the result summarised, before it is offered).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -53,6 +53,8 @@ Level = Literal["error", "warning"]
 HEAVY_DENSE_SHARE = 0.5  # a Dense after Flatten holding more than this share is flagged
 HEAVY_DENSE_MIN_PARAMS = 10_000
 
+# (label, the fix, where the layer the error was about stands once the fix is applied)
+_Candidate = tuple[str, Callable[[ModelSpec], ModelSpec], int]
 _PASS_THROUGH = (DropoutSpec, SpatialDropout2DSpec, ActivationSpec, BatchNormalizationSpec)
 
 
@@ -165,8 +167,7 @@ def _passes(spec: ModelSpec, position: int) -> bool:
     return error is None or (error.layer is not None and error.layer.index > position)
 
 
-def _checked(spec: ModelSpec, candidates: list[tuple[str, Callable[[ModelSpec], ModelSpec],
-                                                      int]]) -> tuple[Fix, ...]:
+def _checked(spec: ModelSpec, candidates: Sequence[_Candidate]) -> tuple[Fix, ...]:
     fixes = []
     for label, apply, position in candidates:
         try:
@@ -184,7 +185,7 @@ def _error_advice(spec: ModelSpec, error: SpecError) -> Advice:
     message = SpecError(error.problem, field=error.field, received=error.received,
                         fix=error.fix).message  # the layer is said by `layer_index`
     layer = spec.layers[index]
-    candidates: list[tuple[str, Callable[[ModelSpec], ModelSpec], int]] = []
+    candidates: list[_Candidate] = []
     if getattr(layer, "padding", None) == "valid":
         candidates.append(("Use padding='same' here", partial(with_padding_same, index=index),
                            index))
@@ -205,8 +206,7 @@ def _error_advice(spec: ModelSpec, error: SpecError) -> Advice:
     return Advice("error", index, message, _checked(spec, candidates))
 
 
-def _flat_input_fixes(spec: ModelSpec, index: int) -> list[tuple[str, Callable[[ModelSpec],
-                                                                             ModelSpec], int]]:
+def _flat_input_fixes(spec: ModelSpec, index: int) -> list[_Candidate]:
     for earlier in range(index - 1, -1, -1):
         before = spec.layers[earlier]
         if isinstance(before, (FlattenSpec, GlobalAveragePooling2DSpec)) and not getattr(
@@ -227,7 +227,7 @@ def _dense_on_image(spec: ModelSpec, summary: ModelSummary) -> list[Advice]:
                 f"the {positions} positions separately and outputs {fx.by(row.output_shape)}. "
                 "To classify the whole image, flatten the map first."
             )
-            candidates = [
+            candidates: list[_Candidate] = [
                 ("Insert a Flatten before it", partial(with_flatten_before, index=index),
                  index + 1),
                 ("Insert a GlobalAveragePooling2D before it",
@@ -272,7 +272,7 @@ def _heavy_dense(spec: ModelSpec, summary: ModelSummary) -> list[Advice]:
             f"{fx.product(flat_in):,} flattened values connects to each of its "
             f"{row.output_shape[-1]:,} units."
         )
-        candidates = [
+        candidates: list[_Candidate] = [
             ("Replace the Flatten with GlobalAveragePooling2D",
              partial(with_global_pooling_for_flatten, index=flatten), row.index),
             ("Insert a MaxPooling2D before the Flatten",

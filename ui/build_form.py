@@ -178,12 +178,17 @@ def _apply_fix(index: int, class_name: str, config: dict[str, Any]) -> None:
     refresh_widgets()  # fresh widgets show the fixed values
 
 
-def draft_error() -> tuple[int, str] | None:
-    """(layer index, message) of a setting the layer refused, while its widgets show it."""
+def _current_draft() -> dict[str, Any] | None:
     draft = st.session_state.get(DRAFT_KEY)
     if not isinstance(draft, dict) or draft.get("epoch") != widget_epoch():
         return None
-    return draft["index"], draft["message"]
+    return draft
+
+
+def draft_error() -> tuple[int, str] | None:
+    """(layer index, message) of a setting the layer refused, while its widgets show it."""
+    draft = _current_draft()
+    return None if draft is None else (draft["index"], draft["message"])
 
 
 def layer_settings(spec: ModelSpec, index: int) -> None:
@@ -209,8 +214,8 @@ def layer_settings(spec: ModelSpec, index: int) -> None:
         for spec_field in (item for item in fields if item.name in _ADVANCED):
             _widget(spec_field, getattr(layer, spec_field.name), prefix + spec_field.name,
                     auto_name, on_change)
-    draft = st.session_state.get(DRAFT_KEY)
-    if draft_error() is not None and draft["index"] == index:
+    draft = _current_draft()
+    if draft is not None and draft["index"] == index:
         st.error(draft["message"], icon=":material/error:")
         for number, (label, config) in enumerate(draft["fixes"]):
             st.button(label, key=f"build_draft_fix_{number}", on_click=_apply_fix,

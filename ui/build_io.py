@@ -114,6 +114,7 @@ def _read_upload() -> None:
     if upload is None:
         return
     data = upload.getvalue()
+    spec: ModelSpec | None
     try:
         spec = load_architecture(data)
     except SpecError as error:

@@ -61,7 +61,7 @@ def _apply_stack_action() -> None:
     try:
         spec, selected = apply_action(current_spec(), action)
     except SpecError as error:
-        show_notice(f"That drag and drop could not be applied: {error.message}")
+        show_notice(f"That change to the stack could not be applied: {error.message}")
         return
     set_spec(spec)
     if selected is not None:

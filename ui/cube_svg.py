@@ -93,8 +93,9 @@ def cube_svg(summary: ModelSummary) -> str:
             f'<text x="{centre:.1f}" y="{base + 37:.1f}" text-anchor="middle" '
             f'font-size="11" fill="#555">{escape(block.label)}</text>'
         )
-        x += max(box_w + depth * _SLANT, 8.0 * max(len(shape_text), len(block.label)) * 0.8) + gap
-    height = base + 50
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {x:.0f} {height:.0f}" '
-            f'width="{x:.0f}" height="{height:.0f}" font-family="sans-serif" '
+        label_width = 6.4 * max(len(shape_text), len(block.label))
+        x += max(box_w + depth * _SLANT, label_width) + gap
+    picture_height = base + 50
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {x:.0f} {picture_height:.0f}" '
+            f'width="{x:.0f}" height="{picture_height:.0f}" font-family="sans-serif" '
             f'fill="#31333f">{"".join(parts)}</svg>')

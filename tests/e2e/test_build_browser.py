@@ -114,5 +114,7 @@ def test_the_page_at_classroom_and_projector_sizes(
     for width, height in ((1280, 800), (1920, 1080)):
         page.set_viewport_size({"width": width, "height": height})
         _open(page, app_url, wait_for_app)
+        _expect(page.get_by_text("Total params:")).to_be_attached()
+        page.wait_for_timeout(1500)  # widgets finish drawing before the picture is taken
         assert page.locator('[data-testid="stException"]').count() == 0
         screenshot(page, f"build_{width}x{height}")

@@ -17,6 +17,7 @@ from cnnviz.presets import PRESETS, get_preset
 from cnnviz.shapes import readable_size, summarize
 from cnnviz.spec import ModelSpec, SpecError
 from cnnviz.urlcodec import encode_spec
+from ui.cube_svg import blocks, cube_svg
 from ui.stack_ops import NEW_LAYER_CONFIG, apply_action, new_layer
 from ui.state import DEFAULT_PRESET, RUNS_KEY, SPEC_KEY, URL_PARAM
 
@@ -369,3 +370,14 @@ def test_undo_after_an_edit_restores_the_value_in_its_widget() -> None:
     _click(at, "build_undo")
     assert _widget(at.number_input, "filters").value == 32
     assert _table(at)[1]["Param #"] == "320"
+
+
+def test_the_block_drawing_has_one_block_per_change_of_shape() -> None:
+    summary = summarize(PRESETS["keras-cifar10-cnn"])
+    found = blocks(summary)
+    assert [block.shape for block in found[:3]] == [(32, 32, 3), (32, 32, 32), (30, 30, 32)]
+    assert "activation" not in {block.label for block in found}  # same shape: no block
+    assert [block.class_name for block in found[-2:]] == ["Dense", "Dense"]
+    svg = cube_svg(summary)
+    assert svg.startswith("<svg") and svg.count("<polygon") == 3 * len(found)
+    assert ">2304<" in svg and ">flatten<" in svg
