@@ -15,6 +15,7 @@ from PIL import Image
 from cnnviz.images import ImageError, array_to_image, decode_image, to_model_input
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
+from ui.featuremaps_state import kept_widget
 from ui.state import DATASET_KEY
 
 __all__ = [
@@ -32,6 +33,7 @@ SAMPLE, UPLOAD, CAMERA, DRAW, HANDED = (
 )  # fmt: skip
 _SOURCE_KEY: Final = "fm_source"
 _HANDED_SEEN_KEY: Final = "cnnviz_fm_handed_seen"
+_LAST_IMAGES_KEY: Final = "cnnviz_fm_last_images"  # source → the last image it gave
 _UPLOAD_TYPES: Final = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 _SAMPLE_DATASETS: Final = ("shapes", "digits", "mnist", "fashion_mnist", "cifar10")
 _CANVAS_SIDE: Final = 280
@@ -58,7 +60,8 @@ def _handed_over() -> ChosenImage | None:
     return ChosenImage(picture, f"{label} · {source}", str(source))
 
 
-def _decoded(data: bytes, filename: str | None, source: str) -> ChosenImage | None:
+def _decoded(data: bytes, filename: str | None, source: str,
+             label: str | None = None) -> ChosenImage | None:
     settings = get_settings()
     try:
         picture = decode_image(data, filename=filename, max_bytes=settings.max_upload_bytes,
@@ -66,7 +69,7 @@ def _decoded(data: bytes, filename: str | None, source: str) -> ChosenImage | No
     except ImageError as error:
         st.error(str(error))
         return None
-    return ChosenImage(picture, filename or source, source)
+    return _latest(source, ChosenImage(picture, label or filename or source, source), "")
 
 
 def _default_dataset(spec: ModelSpec, trained_dataset: str | None) -> str:
@@ -84,21 +87,25 @@ def _dataset_sample(spec: ModelSpec, trained_dataset: str | None) -> ChosenImage
     default = _default_dataset(spec, trained_dataset)
     names = names if default in names else [default, *names]
     columns = st.columns([2, 2, 1])
-    name = columns[0].selectbox("Dataset", names, index=names.index(default), key="fm_dataset")
+    name = kept_widget(columns[0].selectbox, "fm_dataset", default, "Dataset", names,
+                       valid=names.__contains__) or default
     try:
-        dataset = load_dataset(name or default)
+        dataset = load_dataset(name)
     except DatasetError as error:
         st.warning(str(error))
         return None
-    label = columns[1].selectbox("Class", dataset.class_names, key=f"fm_class_{name}")
-    class_index = dataset.class_names.index(label)
+    classes = list(dataset.class_names)
+    label = kept_widget(columns[1].selectbox, f"fm_class_{name}", classes[0], "Class", classes,
+                        valid=classes.__contains__) or classes[0]
+    class_index = classes.index(label)
     members = np.flatnonzero(dataset.y_test == class_index)
     if members.size == 0:
         st.info(f"The {name} test set has no image of class {label!r}; choose another class.")
         return None
-    number = columns[2].number_input(
-        f"Image (1–{members.size})", min_value=1, max_value=int(members.size), value=1,
-        step=1, key=f"fm_index_{name}_{class_index}",
+    number = kept_widget(
+        columns[2].number_input, f"fm_index_{name}_{class_index}", 1,
+        f"Image (1–{members.size})", min_value=1, max_value=int(members.size), step=1,
+        valid=lambda value: isinstance(value, int) and 1 <= value <= members.size,
     )  # fmt: skip
     array = dataset.x_test[members[int(number) - 1]]
     return ChosenImage(array_to_image(array), f"{label} · {name} test image {int(number)}", SAMPLE)
@@ -114,7 +121,6 @@ def _drawing() -> ChosenImage | None:
                "canvas for its toolbar: undo, redo, clear.")
     rgba = result.image_data
     if rgba is None or rgba.ndim != 3 or int(rgba[..., :3].max(initial=0)) < 32:
-        st.info("Draw something on the black square to see what every layer makes of it.")
         return None
     picture = Image.fromarray(np.ascontiguousarray(rgba[..., :3], dtype=np.uint8)).convert("L")
     return ChosenImage(picture, "your drawing", DRAW)
@@ -130,24 +136,41 @@ def _sync_source_with_handover(handed: ChosenImage | None) -> None:
         st.session_state[_SOURCE_KEY] = HANDED
 
 
+def _latest(source: str, chosen: ChosenImage | None, waiting: str) -> ChosenImage | None:
+    """The new image of `source`, or the last one it gave (its widget forgets it when the
+    person visits another page), or None with a hint."""
+    last: dict[str, ChosenImage] = st.session_state.setdefault(_LAST_IMAGES_KEY, {})
+    if chosen is not None:
+        last[source] = chosen
+        return chosen
+    if source in last:
+        st.caption(f"Showing your last image ({last[source].label}); {waiting} to replace it.")
+        return last[source]
+    st.info(f"{waiting[0].upper()}{waiting[1:]} to see what every layer makes of it.")
+    return None
+
+
 def choose_image(spec: ModelSpec, trained_dataset: str | None) -> ChosenImage | None:
     handed = _handed_over()
     _sync_source_with_handover(handed)
     options = [SAMPLE, UPLOAD, CAMERA, DRAW] + ([HANDED] if handed else [])
-    if st.session_state.get(_SOURCE_KEY) not in options:
-        st.session_state[_SOURCE_KEY] = SAMPLE
-    source = st.radio("Image", options, horizontal=True, key=_SOURCE_KEY)
+    source = kept_widget(st.radio, _SOURCE_KEY, SAMPLE, "Image", options, horizontal=True,
+                         valid=options.__contains__)
     if source == HANDED:
         return handed
     if source == UPLOAD:
         file = st.file_uploader("An image file (PNG, JPEG, WebP, BMP or GIF)",
                                 type=_UPLOAD_TYPES, key="fm_upload")
-        return None if file is None else _decoded(file.getvalue(), file.name, UPLOAD)
+        if file is not None:
+            return _decoded(file.getvalue(), file.name, UPLOAD)
+        return _latest(UPLOAD, None, "upload an image")
     if source == CAMERA:
         photo = st.camera_input("Take a photo", key="fm_camera")
-        return None if photo is None else _decoded(photo.getvalue(), None, "camera photo")
+        if photo is not None:
+            return _decoded(photo.getvalue(), None, CAMERA, "camera photo")
+        return _latest(CAMERA, None, "take a photo")
     if source == DRAW:
-        return _drawing()
+        return _latest(DRAW, _drawing(), "draw something on the black square")
     return _dataset_sample(spec, trained_dataset)
 
 

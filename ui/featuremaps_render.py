@@ -17,6 +17,7 @@ from cnnviz.featuremaps_cli import mosaic_file_name
 from cnnviz.mosaic import LAYER_MIN_TILE, Normalization, model_scale, mosaic_png
 from cnnviz.shapes import LayerSummary, ModelSummary
 from ui.featuremaps_model import ImageResults
+from ui.featuremaps_state import kept_widget
 
 __all__ = [
     "channel_figure",
@@ -56,11 +57,9 @@ def _dead_note(maps: np.ndarray) -> str:
 
 
 def choose_normalization(container: Any) -> Normalization:
-    choice = container.radio(
-        "Colour scale", ["channel", "layer"], horizontal=True, key="fm_norm",
-        format_func={"channel": "Each channel on its own range",
-                     "layer": "One range for the whole layer"}.__getitem__,
-    )  # fmt: skip
+    labels = {"channel": "Each channel on its own range", "layer": "One range for the whole layer"}
+    choice = kept_widget(container.radio, "fm_norm", "channel", "Colour scale", list(labels),
+                         horizontal=True, format_func=labels.__getitem__, valid=labels.__contains__)
     return "layer" if choice == "layer" else "channel"
 
 
@@ -162,8 +161,9 @@ def show_closer_look(results: ImageResults, summary: ModelSummary) -> None:
         return
     left, right = st.columns([2, 3])
     names = [f"{layer.index + 1}. {layer.name} {layer.output_shape}" for layer in spatial]
-    choice = left.selectbox("Layer", range(len(spatial)), format_func=names.__getitem__,
-                            key="fm_closer_layer")
+    choice = kept_widget(left.selectbox, "fm_closer_layer", 0, "Layer", range(len(spatial)),
+                         format_func=names.__getitem__,
+                         valid=lambda value: isinstance(value, int) and value < len(spatial))
     layer = spatial[choice if choice is not None else 0]
     maps = results.activations[layer.index].output
     channels = int(maps.shape[2])

@@ -221,3 +221,21 @@ def test_a_model_without_convolutions_explains_the_missing_tabs() -> None:
     text = _texts(app)
     assert "no convolution layer" in text and "Grad-CAM needs a convolution layer" in text
     assert "No layer of this model outputs maps" in text
+
+
+def test_the_image_and_choices_survive_a_visit_to_another_page() -> None:
+    app = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py"), default_timeout=TIMEOUT)
+    app.session_state[SPEC_KEY] = SPEC
+    app.run()
+    app.switch_page("pages/3_Feature_maps.py").run()
+    app.radio(key="fm_norm").set_value("layer").run()
+    app.radio(key="fm_source").set_value("Upload").run()
+    app.file_uploader(key="fm_upload").set_value(("red.png", _png(), "image/png")).run()
+    assert "Original: red.png" in _texts(app)
+    app.switch_page("pages/1_Build.py").run()
+    app.switch_page("pages/3_Feature_maps.py").run()
+    assert not app.exception
+    assert app.radio(key="fm_source").value == "Upload"
+    assert app.radio(key="fm_norm").value == "layer"
+    text = _texts(app)
+    assert "Original: red.png (40×30, colour)" in text and "Showing your last image" in text
