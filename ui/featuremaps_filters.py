@@ -55,7 +55,7 @@ def _pointwise_figure(pointwise: np.ndarray) -> go.Figure:
         colorbar=dict(title="weight"),
         hovertemplate="depthwise channel %{y} → filter %{x}<br>weight %{z:.4f}<extra></extra>",
     ))  # fmt: skip
-    figure.update_layout(height=min(520, 120 + 6 * pointwise.shape[0]),
+    figure.update_layout(height=max(240, min(520, 120 + 6 * pointwise.shape[0])),
                          margin=dict(l=10, r=10, t=10, b=10),
                          xaxis_title="output filter", yaxis_title="depthwise channel")
     figure.update_yaxes(autorange="reversed")

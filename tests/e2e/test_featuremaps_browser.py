@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,12 @@ def test_uploading_an_image_shows_every_layers_mosaic(
     widths = images.evaluate_all("els => els.map(e => e.naturalWidth)")
     assert all(width > 0 for width in widths)
     assert page.locator('[data-testid="stException"]').count() == 0
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download all mosaics (.zip)").click()
+    saved = tmp_path / "mosaics.zip"
+    download.value.save_as(saved)
+    names = zipfile.ZipFile(saved).namelist()
+    assert len([name for name in names if name.endswith(".png")]) == SPATIAL_LAYERS
     screenshot(page, "featuremaps_upload_1280")
     page.set_viewport_size({"width": 1920, "height": 1080})
     wait_for_app(page)
