@@ -135,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     loss = choose_loss(spec, dataset.num_classes)
     if loss.ok:
         print(f"loss: {loss.describe()} — {loss.reason}", file=sys.stderr)
+        for line in loss.warnings:
+            print(f"warning: {line}", file=sys.stderr)
     stop = threading.Event()
     previous = _stop_on_interrupt(stop)
     try:
@@ -143,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     finally:
         signal.signal(signal.SIGINT, previous)
-    for line in (*result.loss.warnings, *result.notes):
+    for line in result.notes:
         print(f"warning: {line}", file=sys.stderr)
     if args.out:
         try:

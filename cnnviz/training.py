@@ -43,6 +43,7 @@ __all__ = [
     "check_training_limits",
     "choose_loss",
     "fit_dataset_to_input",
+    "split_training_data",
     "train",
 ]
 
@@ -141,7 +142,8 @@ class TrainingRun:
         stopped = ", stopped" if self.stopped else ""
         return (
             f"Run {self.run_id}: {self.architecture.name} on {self.dataset_name}, "
-            f"{self.epochs_completed} epochs{stopped}, test accuracy {self.test_accuracy:.1%}"
+            f"{self.epochs_completed} epoch{'' if self.epochs_completed == 1 else 's'}"
+            f"{stopped}, test accuracy {self.test_accuracy:.1%}"
         )
 
 
@@ -188,7 +190,7 @@ def fit_dataset_to_input(dataset: Dataset, input_shape: tuple[int, int, int]) ->
     )
 
 
-def _training_arrays(
+def split_training_data(
     dataset: Dataset, settings: TrainingSettings, limit: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, list[str]]:
     """Shuffled train/validation arrays (seeded), at most `limit` training images."""
@@ -258,7 +260,8 @@ def train(
         raise TrainingError(loss.problem)
     if dataset.y_train.max(initial=0) >= dataset.num_classes:
         raise TrainingError("Some training labels are not below the number of classes.")
-    x_fit, y_fit, x_val, y_val, notes = _training_arrays(dataset, settings, host.max_train_samples)
+    limit = host.max_train_samples
+    x_fit, y_fit, x_val, y_val, notes = split_training_data(dataset, settings, limit)
     steps = math.ceil(len(x_fit) / settings.batch_size)
     model = build_compiled_model(spec, settings, loss, steps)
     from cnnviz.training_callback import ProgressCallback

@@ -1,7 +1,42 @@
-"""Train page."""
+"""Train: choose data, train in the background with live curves, inspect and compare runs."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-st.title("Train")
+from cnnviz.shapes import summarize
+from ui.state import current_spec
+from ui.train_bundle import bundle_loader
+from ui.train_data import choose_dataset, fit_choice, limits_caption
+from ui.train_job import collect_finished_training, training_in_progress
+from ui.train_live import live_panel, train_button, training_blocker
+from ui.train_results import results_section
+from ui.train_runs import runs_section
+from ui.train_settings import loss_panel, settings_form
+
+collect_finished_training()
+spec = current_spec()
+summary = summarize(spec)
+frozen = training_in_progress()
+
+st.title(f"Train · {spec.name}")
+data_column, settings_column = st.columns(2, gap="large")
+with data_column:
+    st.subheader("Data")
+    dataset = choose_dataset()
+    shapes_match = dataset is not None and fit_choice(spec, dataset, frozen=frozen)
+with settings_column:
+    st.subheader("Settings")
+    settings = settings_form(disabled=frozen)
+    st.caption(limits_caption())
+    loss = loss_panel(spec, dataset.num_classes, frozen=frozen) if dataset is not None else None
+
+blocker = training_blocker(summary, dataset, shapes_match, loss, settings)
+train_button(spec, dataset, settings, blocker)
+live_panel()
+
+results_section()
+runs_section()
+
+with st.expander("Load a trained model", icon=":material/upload_file:"):
+    bundle_loader(frozen=frozen)

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import dataclasses
 
+from training_data import tiny_spec
+
 from cnnviz.layers import ActivationSpec, Conv2DSpec, DenseSpec, DropoutSpec, FlattenSpec
 from cnnviz.loss_choice import choose_loss, final_activation, fix_output_layer
 from cnnviz.presets import get_preset
 from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
-from training_data import tiny_spec
 
 
 def _with_last(spec: ModelSpec, *layers: object) -> ModelSpec:

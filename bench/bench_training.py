@@ -1,0 +1,91 @@
+"""Training: cnnviz's path (progress callback, stop check) against bare `model.fit`.
+
+Both train the same compiled model (same spec, seed, optimizer, schedule, data and
+validation split) in one process; runs alternate so that load on the machine hits both.
+Bare: `model.fit(..., verbose=0)` with no callback. Ours: `cnnviz.training.train` with a
+progress sink that keeps the latest snapshot (what the Train page does) and a stop event.
+Samples per second count training images only; the time is model.fit's wall time.
+
+    .venv/bin/python bench/bench_training.py [--preset chollet-mnist-convnet]
+        [--dataset digits] [--epochs 3] [--repeat 3]
+
+Target: ours ≥ 0.95 × bare samples per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import threading
+import time
+
+from cnnviz.datasets import load_dataset
+from cnnviz.loss_choice import choose_loss
+from cnnviz.presets import get_preset
+from cnnviz.progress import TrainingProgress
+from cnnviz.tf_runtime import configure_tensorflow
+from cnnviz.training import (
+    TrainingSettings,
+    build_compiled_model,
+    fit_dataset_to_input,
+    split_training_data,
+    train,
+)
+
+TARGET_RATIO = 0.95
+
+
+def bare_samples_per_second(spec, dataset, settings) -> float:  # type: ignore[no-untyped-def]
+    x_fit, y_fit, x_val, y_val, _ = split_training_data(dataset, settings, 0)
+    loss = choose_loss(spec, dataset.num_classes)
+    model = build_compiled_model(spec, settings, loss, math.ceil(len(x_fit) / settings.batch_size))
+    started = time.perf_counter()
+    model.fit(x_fit, y_fit, batch_size=settings.batch_size, epochs=settings.epochs,
+              validation_data=(x_val, y_val) if x_val is not None else None, shuffle=True,
+              verbose=0)
+    return len(x_fit) * settings.epochs / (time.perf_counter() - started)
+
+
+def ours_samples_per_second(spec, dataset, settings) -> float:  # type: ignore[no-untyped-def]
+    latest: list[TrainingProgress] = []
+
+    def sink(progress: TrainingProgress) -> None:
+        latest[:] = [progress]
+
+    result = train(spec, dataset, settings, progress=sink, stop_event=threading.Event())
+    return float(result.samples_per_second)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="chollet-mnist-convnet")
+    parser.add_argument("--dataset", default="digits")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    configure_tensorflow()
+    spec = get_preset(args.preset)
+    dataset = fit_dataset_to_input(load_dataset(args.dataset), spec.input_shape)
+    settings = TrainingSettings(epochs=args.epochs)
+    warm = TrainingSettings(epochs=1)
+    bare_samples_per_second(spec, dataset, warm)
+    ours_samples_per_second(spec, dataset, warm)
+    bare, ours = [], []
+    for _ in range(args.repeat):
+        bare.append(bare_samples_per_second(spec, dataset, settings))
+        ours.append(ours_samples_per_second(spec, dataset, settings))
+    bare_median, ours_median = statistics.median(bare), statistics.median(ours)
+    ratio = ours_median / bare_median
+    print(f"{args.preset} on {args.dataset} ({dataset.describe()}), {args.epochs} epochs, "
+          f"batch {settings.batch_size}, median of {args.repeat} alternated runs")
+    print(f"  bare model.fit      {bare_median:9,.0f} samples/s   runs: "
+          + ", ".join(f"{value:,.0f}" for value in bare))
+    print(f"  cnnviz train        {ours_median:9,.0f} samples/s   runs: "
+          + ", ".join(f"{value:,.0f}" for value in ours))
+    verdict = "meets" if ratio >= TARGET_RATIO else "misses"
+    print(f"  ratio ours/bare     {ratio:9.3f}   ({verdict} the target {TARGET_RATIO})")
+
+
+if __name__ == "__main__":
+    main()

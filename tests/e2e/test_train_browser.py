@@ -1,0 +1,43 @@
+"""The Train page in a real browser: one epoch on digits, live progress, curves, results."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+TRAINING_TIMEOUT_MS = 240_000
+
+
+def test_one_epoch_on_digits_shows_progress_curves_and_test_accuracy(
+    page: Any, app_url: str, wait_for_app: Callable[..., None],
+    screenshot: Callable[..., Path],
+) -> None:
+    page.goto(app_url)
+    wait_for_app(page)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
+    page.get_by_role("heading", name=re.compile("Train · ")).wait_for()
+    wait_for_app(page)
+    page.get_by_text("Resize/convert the data to the model's input (28×28×1)").wait_for()
+    epochs = page.get_by_role("spinbutton", name="Epochs")
+    epochs.fill("1")
+    epochs.press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text(re.compile(r"Epoch 1/1|Preparing the data|Evaluating")).first.wait_for(
+        timeout=TRAINING_TIMEOUT_MS)
+    page.get_by_role("button", name="Stop").wait_for()
+    page.get_by_text("Test accuracy", exact=True).wait_for(timeout=TRAINING_TIMEOUT_MS)
+    wait_for_app(page)
+    accuracy = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
+    assert re.search(r"\d+\.\d%", accuracy.inner_text())
+    assert page.locator(".js-plotly-plot").count() >= 1
+    assert page.get_by_role("heading", name="Compare runs").count() == 1
+    assert page.get_by_role("button", name="Stop").count() == 0
+    page.get_by_role("tab", name="Confusion matrix").click()
+    page.get_by_text(re.compile(r"test image\(s\) of")).wait_for()
+    screenshot(page, "train_1280x800", full_page=True)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    wait_for_app(page)
+    screenshot(page, "train_1920x1080", full_page=True)

@@ -1,0 +1,104 @@
+"""Plotly figures of the Train page: live curves, confusion matrix, per-class bars, runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from cnnviz.progress import CurvePoint
+
+__all__ = ["confusion_figure", "curves_figure", "per_class_figure", "runs_figure"]
+
+_TRAIN, _VAL = "#1f77b4", "#ff7f0e"
+_HEIGHT = 320
+
+
+def _layout(figure: go.Figure, height: int = _HEIGHT) -> go.Figure:
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                         legend={"orientation": "h", "y": -0.2})
+    return figure
+
+
+def curves_figure(
+    history: Mapping[str, Sequence[float]], batch_curve: Sequence[CurvePoint] = (),
+    epochs: int | None = None,
+) -> go.Figure:
+    """Loss and accuracy against epochs: running values within epochs, then epoch ends."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
+    for column, (key, index) in enumerate((("loss", 1), ("accuracy", 2)), start=1):
+        if batch_curve:
+            xs = [point[0] for point in batch_curve]
+            ys = [point[index] for point in batch_curve]
+            figure.add_scatter(x=xs, y=ys, mode="lines", name="train (running)",
+                               line={"color": _TRAIN, "width": 1}, opacity=0.5,
+                               legendgroup="running", showlegend=column == 1, row=1, col=column)
+        for name, colour in ((key, _TRAIN), (f"val_{key}", _VAL)):
+            values = list(history.get(name, ()))
+            if not values:
+                continue
+            label = "validation" if name.startswith("val_") else "train (epoch end)"
+            figure.add_scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers",
+                               name=label, line={"color": colour}, legendgroup=label,
+                               showlegend=column == 1, row=1, col=column)
+    figure.update_xaxes(title_text="epoch", range=[0, max(1, epochs or 1) + 0.1])
+    figure.update_yaxes(range=[0, 1.02], row=1, col=2)
+    return _layout(figure)
+
+
+def confusion_figure(confusion: np.ndarray, class_names: Sequence[str]) -> go.Figure:
+    """Rows: true class; columns: predicted class; click a cell to see its images.
+
+    Heatmaps cannot be selected in Plotly, so an invisible square marker sits on each
+    cell: clicking it selects that (true, predicted) point.
+    """
+    names = [str(name) for name in class_names]
+    count = len(names)
+    hover = "true %{y} → predicted %{x}: %{customdata}<extra></extra>"
+    figure = go.Figure(go.Heatmap(
+        z=confusion, x=names, y=names, colorscale="Blues", text=confusion,
+        texttemplate="%{text}", hoverinfo="skip", showscale=False,
+    ))  # fmt: skip
+    side = min(640, 160 + 36 * count)
+    figure.add_scatter(
+        x=[name for _ in names for name in names], y=[name for name in names for _ in names],
+        customdata=confusion.reshape(-1), mode="markers", hovertemplate=hover,
+        marker={"symbol": "square", "size": max(8, (side - 120) // count - 4),
+                "color": "rgba(0, 0, 0, 0)"},
+        showlegend=False,
+    )  # fmt: skip
+    figure.update_xaxes(title_text="predicted", type="category", side="top", showgrid=False,
+                        range=[-0.5, count - 0.5])
+    figure.update_yaxes(title_text="true", type="category", showgrid=False,
+                        range=[count - 0.5, -0.5])
+    figure.update_layout(clickmode="event+select", dragmode=False)
+    return _layout(figure, height=side)
+
+
+def per_class_figure(per_class: Sequence[float | None], class_names: Sequence[str]) -> go.Figure:
+    values = [value if value is not None else 0.0 for value in per_class]
+    figure = go.Figure(go.Bar(x=[str(name) for name in class_names], y=values,
+                              text=[f"{value:.0%}" if value is not None else "no test image"
+                                    for value in per_class], textposition="outside",
+                              marker_color=_TRAIN))
+    figure.update_yaxes(range=[0, 1.1], tickformat=".0%", title_text="test accuracy")
+    figure.update_xaxes(type="category")
+    return _layout(figure)
+
+
+History = Mapping[str, Sequence[float]]
+
+
+def runs_figure(runs: Sequence[tuple[str, History]], metric: str, title: str) -> go.Figure:
+    """One line per run (label, history) for `metric`, e.g. "val_accuracy"."""
+    figure = go.Figure()
+    for label, history in runs:
+        values = list(history.get(metric, ()))
+        figure.add_scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers",
+                           name=label)
+    figure.update_xaxes(title_text="epoch")
+    figure.update_yaxes(title_text=title)
+    figure.update_layout(legend={"orientation": "v", "y": -0.25})
+    return _layout(figure, height=360 + 22 * len(runs))

@@ -1,0 +1,171 @@
+"""Train page: choosing the data, and making it fit the model's input (or the reverse)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Final
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from cnnviz.datasets import (
+    BUILTIN_DATASETS,
+    Dataset,
+    DatasetError,
+    fit_to_input,
+    load_dataset,
+    load_image_folder,
+    load_npz,
+)
+from cnnviz.settings import get_settings, setting_source
+from cnnviz.shapes import summarize
+from cnnviz.spec import ModelSpec
+from ui.state import DATASET_KEY, set_spec
+
+__all__ = [
+    "UPLOAD", "choose_dataset", "enlarged", "fit_choice", "limits_caption", "shape_text", "strip",
+]
+
+UPLOAD: Final = "Upload (.npz or .zip)"
+_UPLOADED_KEY: Final = "cnnviz_train_upload"  # (file id, Dataset | error text), this session
+_FIT_KEY: Final = "train_fit_choice"
+_RESIZE, _SET_INPUT = "resize", "set_input"
+_PREVIEW_COUNT: Final = 6
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape))
+
+
+def enlarged(image: np.ndarray, side: int = 84) -> np.ndarray:
+    """An (H, W, C) float image in [0, 1] as uint8 pixels, blown up with visible pixels."""
+    pixels = (np.clip(image, 0.0, 1.0) * 255).round().astype(np.uint8)
+    picture = Image.fromarray(pixels[..., 0] if pixels.shape[2] == 1 else pixels)
+    scale = max(1, side // max(picture.size))
+    return np.asarray(picture.resize((picture.width * scale, picture.height * scale),
+                                     Image.Resampling.NEAREST))
+
+
+def strip(images: np.ndarray, side: int = 72, gap: int = 6) -> np.ndarray:
+    """Images side by side as one RGB picture, each blown up to about `side` pixels."""
+    tiles = [enlarged(image, side) for image in images]
+    tiles = [np.repeat(t[..., None], 3, axis=2) if t.ndim == 2 else t for t in tiles]
+    height = max(tile.shape[0] for tile in tiles)
+    spacer = np.full((height, gap, 3), 255, dtype=np.uint8)
+    parts: list[np.ndarray] = []
+    for tile in tiles:
+        padded = np.full((height, tile.shape[1], 3), 255, dtype=np.uint8)
+        padded[: tile.shape[0]] = tile
+        parts += [padded, spacer]
+    return np.concatenate(parts[:-1], axis=1)
+
+
+def _offered() -> list[str]:
+    allowed = get_settings().datasets
+    return [name for name in BUILTIN_DATASETS if not allowed or name in allowed]
+
+
+def _uploaded() -> Dataset | None:
+    upload = st.file_uploader(
+        "A .npz (x_train, y_train, x_test, y_test, as keras.datasets) or a .zip with one "
+        "folder of images per class", type=["npz", "zip"], key="train_upload",
+    )  # fmt: skip
+    if upload is None:
+        return None
+    cached = st.session_state.get(_UPLOADED_KEY)
+    if not (isinstance(cached, tuple) and cached[0] == upload.file_id):
+        limit = get_settings().max_upload_bytes
+        stem = upload.name.rsplit(".", 1)[0] or "upload"
+        try:
+            with st.spinner(f"Reading {upload.name}…"):
+                data = upload.getvalue()
+                if upload.name.lower().endswith(".npz"):
+                    loaded: Dataset | str = load_npz(data, name=stem, max_bytes=limit)
+                else:
+                    loaded = load_image_folder(data, name=stem, max_bytes=limit)
+        except DatasetError as error:
+            loaded = f"{upload.name}: {error}"
+        cached = (upload.file_id, loaded)
+        st.session_state[_UPLOADED_KEY] = cached
+    if isinstance(cached[1], str):
+        st.error(cached[1], icon=":material/error:")
+        return None
+    return cached[1]
+
+
+def _samples(dataset: Dataset, count: int = 10) -> None:
+    picks = [int(np.flatnonzero(dataset.y_train == c)[0]) for c in range(dataset.num_classes)
+             if np.any(dataset.y_train == c)][:count]
+    st.image([enlarged(dataset.x_train[i], 64) for i in picks],
+             caption=[dataset.class_names[dataset.y_train[i]] for i in picks])
+
+
+def choose_dataset() -> Dataset | None:
+    """The dataset picked or uploaded, described with a few samples; None with a message."""
+    names = [*_offered(), UPLOAD]
+    remembered = st.session_state.get(DATASET_KEY)
+    index = names.index(remembered) if remembered in names else 0
+    name = st.selectbox("Dataset", names, index=index, key="train_dataset",
+                        help="digits and shapes are built in; mnist, fashion_mnist and cifar10 "
+                        "are downloaded by Keras the first time.")
+    if name == UPLOAD:
+        dataset = _uploaded()
+    else:
+        try:
+            with st.spinner(f"Loading {name}…"):
+                dataset = load_dataset(name)
+        except DatasetError as error:
+            st.error(str(error), icon=":material/cloud_off:")
+            return None
+    if dataset is None:
+        return None
+    st.session_state[DATASET_KEY] = dataset.name if name != UPLOAD else UPLOAD
+    st.caption(dataset.describe())
+    _samples(dataset)
+    return dataset
+
+
+def _set_input(spec: ModelSpec, shape: tuple[int, int, int]) -> None:
+    set_spec(dataclasses.replace(spec, input_shape=shape))
+
+
+def fit_choice(spec: ModelSpec, dataset: Dataset, *, frozen: bool) -> bool:
+    """When data and model shapes differ, offer both fixes; True when training may go on."""
+    data_shape, model_shape = dataset.input_shape, spec.input_shape
+    if data_shape == model_shape:
+        return True
+    st.warning(f"The images are **{shape_text(data_shape)}** but the model expects "
+               f"**{shape_text(model_shape)}**.", icon=":material/aspect_ratio:")
+    choice = st.radio(
+        "Make them match", (_RESIZE, _SET_INPUT), key=_FIT_KEY, horizontal=True,
+        format_func=lambda value: {
+            _RESIZE: f"Resize/convert the data to the model's input ({shape_text(model_shape)})",
+            _SET_INPUT: f"Set the model's input to the data's shape ({shape_text(data_shape)})",
+        }[value],
+    )  # fmt: skip
+    if choice == _RESIZE:
+        before = dataset.x_test[:_PREVIEW_COUNT]
+        after = fit_to_input(before, model_shape)
+        st.caption("What the model will see:")
+        st.image(strip(before), caption=f"as stored ({shape_text(data_shape)})")
+        st.image(strip(after), caption=f"as the model gets them ({shape_text(model_shape)})")
+        return True
+    candidate = dataclasses.replace(spec, input_shape=data_shape)
+    error = summarize(candidate).error
+    if error is not None:
+        st.error(f"With a {shape_text(data_shape)} input this model does not work: "
+                 f"{error.message} Resize the data instead, or change the layers on the Build "
+                 "page.", icon=":material/error:")
+    st.button(f"Set the input to {shape_text(data_shape)}", disabled=error is not None or frozen,
+              on_click=_set_input, args=(spec, data_shape), icon=":material/input:",
+              help="Changes the model on the Build page (undo is there)."
+              if not frozen else "Not while a training runs.")
+    return False
+
+
+def limits_caption() -> str:
+    host = get_settings()
+    return (f"This server trains up to {host.max_epochs:,} epochs, {host.max_train_samples:,} "
+            f"training images and {host.max_params:,} parameters; the host sets these with "
+            f"{setting_source('max_epochs')} (and the same for the others).")
