@@ -262,7 +262,8 @@ def load_bundle(
         raise BundleError(f"{WEIGHTS} in the bundle is not a readable .npz file.") from None
     if not isinstance(arrays, np.lib.npyio.NpzFile):
         raise BundleError(f"{WEIGHTS} in the bundle is a single array, not an .npz of weights.")
-    if sum(info.file_size for info in arrays.zip.infolist()) > weights_limit:
+    members = arrays.zip.infolist() if arrays.zip is not None else []
+    if sum(int(info.file_size) for info in members) > weights_limit:
         arrays.close()
         raise BundleError(
             f"{WEIGHTS} unpacks to more bytes than this architecture's weights can need — "

@@ -96,8 +96,9 @@ def fix_output_layer(spec: ModelSpec, num_classes: int) -> ModelSpec:
     if isinstance(last, ActivationSpec):
         layers[producer] = dataclasses.replace(last, activation="softmax")
         dense = _last_producer(spec.replace_layers(layers[:producer]))
-        if dense is not None and isinstance(layers[dense], DenseSpec):
-            layers[dense] = dataclasses.replace(layers[dense], units=num_classes)
+        before = layers[dense] if dense is not None else None
+        if dense is not None and isinstance(before, DenseSpec):
+            layers[dense] = dataclasses.replace(before, units=num_classes)
             return spec.replace_layers(layers)
         if summary.output_shape[0] == num_classes:
             return spec.replace_layers(layers)
@@ -138,11 +139,11 @@ def choose_loss(spec: ModelSpec, num_classes: int) -> LossChoice:
             f"{labels} and the last layer gives one number with activation {shown}, so the "
             f"loss is binary cross-entropy{' on raw scores (from_logits=True)' if logits else ''}."
         )
-        warnings = () if activation in ("sigmoid", None) else (
+        odd: tuple[str, ...] = () if activation in ("sigmoid", None) else (
             f"The last activation is {activation}, not sigmoid: its output is not a "
             "probability. Training treats it as a raw score.",
         )  # fmt: skip
-        return LossChoice(_BINARY, logits, reason, warnings)
+        return LossChoice(_BINARY, logits, reason, odd)
     if units < num_classes:
         problem = (
             f"The last layer has {units} output{'s' if units != 1 else ''} but the data has "

@@ -6,7 +6,6 @@ The shapes other pages read from session state are dataclasses here: `TrainedMod
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 import time
@@ -14,15 +13,17 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from cnnviz.dataset_base import Dataset
 from cnnviz.evaluation import Evaluation, evaluate_predictions, predicted_labels
 from cnnviz.loss_choice import LossChoice, choose_loss
 from cnnviz.progress import ProgressCallable, ProgressTracker, TrainingProgress
-from cnnviz.settings import Settings, get_settings, setting_source
-from cnnviz.shapes import validate
+from cnnviz.settings import Settings, get_settings
 from cnnviz.spec import ModelSpec
+from cnnviz.training_prep import (
+    check_training_limits,
+    fit_dataset_to_input,
+    split_training_data,
+)
 from cnnviz.training_settings import (
     OPTIMIZERS,
     SGD_MOMENTUM,
@@ -145,73 +146,6 @@ class TrainingRun:
             f"{self.epochs_completed} epoch{'' if self.epochs_completed == 1 else 's'}"
             f"{stopped}, test accuracy {self.test_accuracy:.1%}"
         )
-
-
-def check_training_limits(
-    spec: ModelSpec, dataset: Dataset, settings: TrainingSettings, host: Settings | None = None
-) -> int:
-    """The model's parameter count, or `TrainingError` naming the limit that was hit."""
-    host = host or get_settings()
-    if host.max_epochs and settings.epochs > host.max_epochs:
-        raise TrainingError(
-            f"{settings.epochs} epochs is more than this server allows ({host.max_epochs}). "
-            f"Choose fewer, or ask the host to raise {setting_source('max_epochs')}."
-        )
-    params = validate(spec).total_params
-    if host.max_params and params > host.max_params:
-        raise TrainingError(
-            f"The model has {params:,} parameters, more than this server trains "
-            f"({host.max_params:,}). Make it smaller (fewer filters or a smaller Dense layer), "
-            f"or ask the host to raise {setting_source('max_params')}."
-        )
-    if dataset.input_shape != spec.input_shape:
-        raise TrainingError(
-            f"The data is {_shape(dataset.input_shape)} but the model expects "
-            f"{_shape(spec.input_shape)}. Resize/convert the data to the model's input, or set "
-            "the model's input to the data's shape."
-        )
-    return params
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "×".join(map(str, shape))
-
-
-def fit_dataset_to_input(dataset: Dataset, input_shape: tuple[int, int, int]) -> Dataset:
-    """The dataset with its images resized and converted to `input_shape`."""
-    if dataset.input_shape == tuple(input_shape):
-        return dataset
-    from cnnviz.datasets import fit_to_input
-
-    return dataclasses.replace(
-        dataset,
-        x_train=fit_to_input(dataset.x_train, input_shape),
-        x_test=fit_to_input(dataset.x_test, input_shape),
-    )
-
-
-def split_training_data(
-    dataset: Dataset, settings: TrainingSettings, limit: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, list[str]]:
-    """Shuffled train/validation arrays (seeded), at most `limit` training images."""
-    notes: list[str] = []
-    order = np.random.default_rng(settings.seed).permutation(len(dataset.x_train))
-    if limit and len(order) > limit:
-        notes.append(
-            f"Trained on {limit:,} of the {len(order):,} training images, the most this server "
-            f"uses; the host can raise {setting_source('max_train_samples')}."
-        )
-        order = order[:limit]
-    n_val = int(round(len(order) * settings.validation_split))
-    if settings.validation_split and n_val == 0:
-        notes.append("Too few images to hold some out for validation; none were held out.")
-    if len(order) - n_val < 1:
-        raise TrainingError("No training images are left after the validation split.")
-    fit, val = order[n_val:], order[:n_val]
-    x, y = dataset.x_train, dataset.y_train
-    if n_val == 0:
-        return x[fit], y[fit], None, None, notes
-    return x[fit], y[fit], x[val], y[val], notes
 
 
 def build_compiled_model(

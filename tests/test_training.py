@@ -12,8 +12,6 @@ from cnnviz.settings import Settings
 from cnnviz.training import (
     TrainingError,
     TrainingSettings,
-    check_training_limits,
-    fit_dataset_to_input,
     train,
 )
 
@@ -46,30 +44,6 @@ def test_bad_settings_say_what_is_expected(field: str, value: object, words: str
 def test_learning_rate_defaults_to_the_optimizers_usual_rate() -> None:
     assert TrainingSettings(optimizer="SGD").resolved_learning_rate == 0.01
     assert TrainingSettings(optimizer="adam", learning_rate=0.1).resolved_learning_rate == 0.1
-
-
-def test_too_many_epochs_names_the_setting_that_raises_the_limit() -> None:
-    with pytest.raises(TrainingError, match="CNNVIZ_MAX_EPOCHS") as error:
-        check_training_limits(tiny_spec(), stripes_dataset(), TrainingSettings(epochs=9),
-                              Settings(max_epochs=8))
-    assert "max_epochs" in str(error.value)
-
-
-def test_too_many_parameters_names_max_params() -> None:
-    with pytest.raises(TrainingError, match="max_params"):
-        check_training_limits(tiny_spec(), stripes_dataset(), FAST, Settings(max_params=10))
-
-
-def test_data_and_model_shapes_must_match() -> None:
-    spec = dataclasses.replace(tiny_spec(), input_shape=(16, 16, 1))
-    with pytest.raises(TrainingError, match="data is 8×8×1 but the model expects 16×16×1"):
-        check_training_limits(spec, stripes_dataset(), FAST)
-
-
-def test_fit_dataset_to_input_resizes_both_splits() -> None:
-    fitted = fit_dataset_to_input(stripes_dataset(), (16, 16, 3))
-    assert fitted.x_train.shape[1:] == fitted.x_test.shape[1:] == (16, 16, 3)
-    assert fitted.y_train is stripes_dataset().y_train or len(fitted.y_train) == 160
 
 
 def test_a_model_whose_output_does_not_fit_the_classes_is_refused() -> None:

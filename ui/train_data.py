@@ -108,7 +108,7 @@ def choose_dataset() -> Dataset | None:
     index = names.index(remembered) if remembered in names else 0
     name = st.selectbox("Dataset", names, index=index, key="train_dataset",
                         help="digits and shapes are built in; mnist, fashion_mnist and cifar10 "
-                        "are downloaded by Keras the first time.")
+                        "are downloaded by Keras the first time.") or names[0]
     if name == UPLOAD:
         dataset = _uploaded()
     else:

@@ -49,6 +49,10 @@ def training_blocker(
     return None
 
 
+def _start(spec: ModelSpec, dataset: Dataset, settings: TrainingSettings) -> None:
+    start_training(spec, dataset, settings)
+
+
 def train_button(
     spec: ModelSpec, dataset: Dataset | None, settings: TrainingSettings | None,
     blocker: str | None,
@@ -59,7 +63,7 @@ def train_button(
     ready = dataset is not None and settings is not None and blocker is None and not running
     # A callback starts the job before the page reruns, so the whole page shows it frozen.
     st.button("Train", type="primary", icon=":material/play_arrow:", disabled=not ready,
-              key="train_start", on_click=start_training, args=(spec, dataset, settings),
+              key="train_start", on_click=_start, args=(spec, dataset, settings),
               help=blocker or "Train a fresh model of this architecture; the Build page can "
               "keep changing meanwhile.")
     if blocker and not running:

@@ -85,7 +85,7 @@ def runs_section() -> None:
     chosen = left.multiselect("Runs to overlay", list(labels), default=list(labels)[-2:],
                               format_func=labels.__getitem__, key=f"train_runs_chosen_{len(runs)}")
     metric = right.selectbox("Curve", list(_METRICS), format_func=_METRICS.__getitem__,
-                             key="train_runs_metric")
+                             key="train_runs_metric") or "val_accuracy"
     picked = [(f"Run {run.run_id}", run.history) for run in runs if run.run_id in chosen]
     if picked:
         st.plotly_chart(runs_figure(picked, metric, _METRICS[metric]), key="train_runs_figure")

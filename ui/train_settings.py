@@ -28,7 +28,8 @@ def settings_form(*, disabled: bool) -> TrainingSettings | None:
     left, right = st.columns(2)
     optimizer = left.selectbox("Optimizer", tuple(OPTIMIZERS), key="train_optimizer",
                                index=tuple(OPTIMIZERS).index(defaults.optimizer),
-                               format_func=lambda name: OPTIMIZERS[name].label, disabled=disabled)
+                               format_func=lambda name: OPTIMIZERS[name].label,
+                               disabled=disabled) or defaults.optimizer
     rate = right.number_input(
         "Learning rate", min_value=1e-6, max_value=10.0, format="%g", disabled=disabled,
         value=OPTIMIZERS[optimizer].learning_rate, key=f"train_lr_{optimizer}",

@@ -7,6 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cnnviz.bundle import load_bundle
+from cnnviz.presets import get_preset
+
 TRAINING_TIMEOUT_MS = 240_000
 
 
@@ -37,6 +40,13 @@ def test_one_epoch_on_digits_shows_progress_curves_and_test_accuracy(
     assert page.get_by_role("button", name="Stop").count() == 0
     page.get_by_role("tab", name="Confusion matrix").click()
     page.get_by_text(re.compile(r"test image\(s\) of")).wait_for()
+    page.get_by_role("tab", name="Download").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name=re.compile("Bundle: architecture")).click()
+    bundle_path = download_info.value.path()
+    loaded = load_bundle(Path(bundle_path).read_bytes())
+    assert loaded.spec == get_preset("chollet-mnist-convnet")
+    assert loaded.dataset_name == "digits" and len(loaded.class_names) == 10
     screenshot(page, "train_1280x800", full_page=True)
     page.set_viewport_size({"width": 1920, "height": 1080})
     wait_for_app(page)
