@@ -78,9 +78,9 @@ class TrainingJob:
         self.progress = progress
 
     def run(self) -> None:
+        from cnnviz.keras_guard import keep_keras_state_across_reruns
         from cnnviz.tf_runtime import configure_tensorflow
         from cnnviz.training import fit_dataset_to_input, train
-        from ui.keras_guard import keep_keras_state_across_reruns
 
         try:
             configure_tensorflow()

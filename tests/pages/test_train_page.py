@@ -149,18 +149,3 @@ def test_a_queued_training_says_so_and_can_be_cancelled(monkeypatch: pytest.Monk
     assert "cancelled" in _texts(at.info)
     assert not at.session_state[RUNS_KEY] if RUNS_KEY in at.session_state else True
 
-
-def test_streamlit_cleanup_after_each_run_keeps_keras_state_for_running_trainings() -> None:
-    from keras.src.backend.common import global_state
-    from streamlit.runtime.scriptrunner import script_runner
-
-    from ui.keras_guard import keep_keras_state_across_reruns
-
-    keep_keras_state_across_reruns()
-    tracker = global_state.GLOBAL_STATE_TRACKER
-    script_runner._clean_problem_modules()  # what Streamlit runs after every script run
-    assert global_state.GLOBAL_STATE_TRACKER is tracker
-    import keras
-
-    keras.backend.clear_session()  # any other caller still clears
-    assert global_state.GLOBAL_STATE_TRACKER is not tracker
