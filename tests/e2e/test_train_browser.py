@@ -51,3 +51,27 @@ def test_one_epoch_on_digits_shows_progress_curves_and_test_accuracy(
     page.set_viewport_size({"width": 1920, "height": 1080})
     wait_for_app(page)
     screenshot(page, "train_1920x1080", full_page=True)
+
+
+def test_bad_uploads_are_explained_where_they_were_dropped(
+    page: Any, app_url: str, wait_for_app: Callable[..., None], tmp_path: Path,
+) -> None:
+    page.goto(app_url)
+    wait_for_app(page)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
+    page.get_by_role("heading", name=re.compile("Train · ")).wait_for()
+    wait_for_app(page)
+    page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
+    page.get_by_role("option", name="Upload (.npz or .zip)").click()
+    wait_for_app(page)
+    fake = tmp_path / "fake.npz"
+    fake.write_bytes(b"this is not a numpy archive")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(fake))
+    page.get_by_text(re.compile(r"fake\.npz: ")).wait_for()
+    assert page.get_by_role("button", name="Train", exact=True).is_disabled()
+    page.get_by_text("Load a trained model").click()
+    bundle = tmp_path / "model.zip"
+    bundle.write_bytes(b"PK not really a zip")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').last.set_input_files(str(bundle))
+    page.get_by_text(re.compile(r"model\.zip: The file is not a zip bundle")).wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
