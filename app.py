@@ -6,9 +6,11 @@ import streamlit as st
 
 from cnnviz.shapes import summarize
 from ui.state import TRAINED_KEY, current_spec, ensure_defaults, sync_url, take_notice
+from ui.train_job import collect_finished_training
 
 st.set_page_config(page_title="cnnviz", page_icon="🧱", layout="wide")
 ensure_defaults()
+collect_finished_training()  # a training that ended while this session was on another page
 
 pages = [
     st.Page("pages/1_Build.py", title="Build", icon=":material/view_in_ar:", default=True),

@@ -6,6 +6,7 @@ import os
 import threading
 from types import ModuleType
 
+from cnnviz.keras_guard import keep_keras_state_across_reruns
 from cnnviz.settings import get_settings
 
 __all__ = ["configure_tensorflow"]
@@ -29,5 +30,6 @@ def configure_tensorflow() -> ModuleType:
                     tf.config.threading.set_inter_op_parallelism_threads(threads)
                 except RuntimeError:
                     pass  # TensorFlow already ran an op in this process; its pools are fixed
+            keep_keras_state_across_reruns()
             _configured = True
     return tf
