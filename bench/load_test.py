@@ -5,7 +5,7 @@ websocket protocol (no browser per session), and prints: sessions held, p50/p95 
 Build-page edit while trainings run, trainings completed/queued, errors, lost architectures,
 peak memory of the server. Bounded in time; loopback only.
 
-Run: .venv/bin/python bench/load_test.py [--sessions 30] [--trainers 6] [--seconds 240]
+Run: .venv/bin/python bench/load_test.py [--sessions 30] [--trainers 6] [--seconds 180] [--think 5]
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import re
 import socket
 import statistics
@@ -85,8 +86,11 @@ def check(result: RunResult, tally: Tally, where: str) -> None:
     tally.errors += [f"{where}: {message}" for message in result.exceptions]
 
 
-async def edit_loop(session: StreamlitSession, tally: Tally, until: float) -> None:
-    """Add a layer, then undo it: two edits that leave the architecture as it was."""
+async def edit_loop(
+    session: StreamlitSession, tally: Tally, until: float, think: float, rng: random.Random
+) -> None:
+    """Add a layer, then undo it: edits that leave the architecture as it was, each followed
+    by a participant's think time (uniform between half and one and a half `think`)."""
     while time.monotonic() < until:
         for key in ("build_add", "build_undo"):
             result = await session.rerun(**{key: ("trigger_value", True)})
@@ -94,7 +98,7 @@ async def edit_loop(session: StreamlitSession, tally: Tally, until: float) -> No
             tally.edit_seconds.append(result.seconds)
             if tally.trainings_running:
                 tally.edit_seconds_while_training.append(result.seconds)
-        await asyncio.sleep(1.0)
+            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
 
 
 async def train_once(session: StreamlitSession, tally: Tally, until: float) -> None:
@@ -121,7 +125,9 @@ async def train_once(session: StreamlitSession, tally: Tally, until: float) -> N
         tally.trainings_running -= 1
 
 
-async def participant(url: str, number: int, trainer: bool, tally: Tally, until: float) -> None:
+async def participant(
+    url: str, number: int, trainer: bool, tally: Tally, until: float, think: float
+) -> None:
     session = StreamlitSession(url)
     preset = list(PRESETS)[number % len(PRESETS)]
     try:
@@ -136,7 +142,7 @@ async def participant(url: str, number: int, trainer: bool, tally: Tally, until:
             check(result, tally, "feature maps")
             tally.feature_views += 1
             check(await session.open_page(BUILD), tally, "back to Build")
-        await edit_loop(session, tally, until)
+        await edit_loop(session, tally, until, think, random.Random(number))
         final = await session.rerun()
         check(final, tally, "final")
         if f"Build · {preset}" not in " ".join(final.texts):
@@ -147,12 +153,14 @@ async def participant(url: str, number: int, trainer: bool, tally: Tally, until:
         await session.close()
 
 
-async def run(url: str, sessions: int, trainers: int, seconds: float, tally: Tally) -> None:
+async def run(
+    url: str, sessions: int, trainers: int, seconds: float, think: float, tally: Tally
+) -> None:
     until = time.monotonic() + seconds
     tasks = []
     for number in range(sessions):
         tasks.append(asyncio.create_task(
-            participant(url, number, number < trainers, tally, until)))
+            participant(url, number, number < trainers, tally, until, think)))
         await asyncio.sleep(0.2)  # a room does not click at the very same millisecond
     await asyncio.gather(*tasks)
 
@@ -169,6 +177,8 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--trainers", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=180.0)
+    parser.add_argument("--think", type=float, default=5.0,
+                        help="mean seconds a participant waits between two edits")
     args = parser.parse_args()
     port = free_port()
     server = start_server(port)
@@ -176,7 +186,8 @@ def main() -> None:
     started = time.monotonic()
     try:
         asyncio.run(asyncio.wait_for(
-            run(f"http://127.0.0.1:{port}", args.sessions, args.trainers, args.seconds, tally),
+            run(f"http://127.0.0.1:{port}", args.sessions, args.trainers, args.seconds,
+                args.think, tally),
             timeout=args.seconds + 300,
         ))
     except TimeoutError:
@@ -185,7 +196,8 @@ def main() -> None:
         memory = peak_memory_mb(server.pid)
         server.terminate()
         server.wait(timeout=30)
-    print(f"sessions held:            {tally.sessions_held} of {args.sessions}")
+    print(f"sessions held:            {tally.sessions_held} of {args.sessions} "
+          f"({args.trainers} train; think time {args.think:g} s between edits)")
     print(f"wall time:                {time.monotonic() - started:.0f} s")
     print(f"edits answered:           {len(tally.edit_seconds)}")
     print(f"edit p50 / p95 (all):     {statistics.median(tally.edit_seconds or [0]):.3f} s / "
