@@ -16,6 +16,7 @@ import numpy as np
 
 from cnnviz.dataset_base import Dataset, DatasetError, stratified_split
 from cnnviz.image_folder import load_image_folder
+from cnnviz.images import check_input_shape
 from cnnviz.npz_upload import load_npz
 from cnnviz.synthetic_shapes import SHAPE_NAMES, generate_shapes
 
@@ -227,17 +228,7 @@ def _resize_matrix(size_in: int, size_out: int) -> np.ndarray:
 def _check_batch(
     x: np.ndarray, input_shape: tuple[int, int, int]
 ) -> tuple[np.ndarray, int, int, int]:
-    try:
-        height, width, channels = (int(v) for v in input_shape)
-    except (TypeError, ValueError):
-        raise DatasetError(
-            f"Expected input_shape as (height, width, channels). Received: {input_shape!r}"
-        ) from None
-    if height < 1 or width < 1 or channels not in (1, 3):
-        raise DatasetError(
-            "Expected input_shape with height, width >= 1 and 1 or 3 channels. "
-            f"Received: input_shape={input_shape!r}"
-        )
+    height, width, channels = check_input_shape(input_shape, DatasetError)
     x = np.asarray(x)
     if x.ndim == 3:
         x = x[..., np.newaxis]

@@ -12,6 +12,7 @@ __all__ = [
     "ALLOWED_FORMATS",
     "ImageError",
     "array_to_image",
+    "check_input_shape",
     "decode_image",
     "read_image_size",
     "to_model_input",
@@ -223,15 +224,18 @@ def _decode_pixels(image: Image.Image, label: str) -> Image.Image:
         ) from None
 
 
-def _check_input_shape(input_shape: tuple[int, int, int]) -> tuple[int, int, int]:
+def check_input_shape(
+    input_shape: tuple[int, int, int], error: type[ValueError] = ImageError
+) -> tuple[int, int, int]:
+    """A model input (height, width, 1 or 3 channels) as ints, or `error` saying what is off."""
     try:
         height, width, channels = (int(v) for v in input_shape)
     except (TypeError, ValueError):
-        raise ImageError(
+        raise error(
             f"Expected input_shape as (height, width, channels). Received: {input_shape!r}"
         ) from None
     if height < 1 or width < 1 or channels not in (1, 3):
-        raise ImageError(
+        raise error(
             "Expected input_shape with height, width >= 1 and 1 or 3 channels. "
             f"Received: input_shape={input_shape!r}"
         )
@@ -240,7 +244,7 @@ def _check_input_shape(input_shape: tuple[int, int, int]) -> tuple[int, int, int
 
 def to_model_input(image: Image.Image, input_shape: tuple[int, int, int]) -> np.ndarray:
     """Resize (bilinear) and convert an image to a (H, W, C) float32 array in [0, 1]."""
-    height, width, channels = _check_input_shape(input_shape)
+    height, width, channels = check_input_shape(input_shape)
     picture = _to_rgb_or_l(image)
     picture = picture.convert("L" if channels == 1 else "RGB")
     if picture.size != (width, height):
