@@ -66,12 +66,18 @@ def test_bad_uploads_are_explained_where_they_were_dropped(
     wait_for_app(page)
     fake = tmp_path / "fake.npz"
     fake.write_bytes(b"this is not a numpy archive")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(fake))
+    dataset_uploader = page.get_by_test_id("stFileUploader").filter(has_text="x_train, y_train")
+    dataset_uploader.wait_for()
+    dataset_uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        str(fake))
     page.get_by_text(re.compile(r"fake\.npz: ")).wait_for()
     assert page.get_by_role("button", name="Train", exact=True).is_disabled()
     page.get_by_text("Load a trained model").click()
     bundle = tmp_path / "model.zip"
     bundle.write_bytes(b"PK not really a zip")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').last.set_input_files(str(bundle))
+    bundle_uploader = page.get_by_test_id("stFileUploader").filter(has_text="A bundle .zip")
+    bundle_uploader.wait_for()
+    bundle_uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        str(bundle))
     page.get_by_text(re.compile(r"model\.zip: The file is not a zip bundle")).wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
