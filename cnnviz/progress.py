@@ -7,12 +7,18 @@ immutable `TrainingProgress` snapshots every `report_every` batches. No TensorFl
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
-__all__ = ["CurvePoint", "ProgressCallable", "ProgressTracker", "TrainingProgress"]
+__all__ = [
+    "CurvePoint",
+    "ProgressCallable",
+    "ProgressTracker",
+    "StopSignal",
+    "TrainingProgress",
+]
 
 CurvePoint = tuple[float, float, float | None]  # (epochs done, running loss, running accuracy)
 
@@ -56,6 +62,12 @@ class TrainingProgress:
 ProgressCallable = Callable[[TrainingProgress], None]
 
 
+class StopSignal(Protocol):
+    """Set to stop a training after the current batch (a thread's or a process's Event)."""
+
+    def is_set(self) -> bool: ...
+
+
 def _finite(value: object) -> float | None:
     try:
         number = float(value)  # type: ignore[arg-type]
@@ -79,7 +91,7 @@ class ProgressTracker:
         batch_size: int,
         report_every: int = 10,
         progress: ProgressCallable | None = None,
-        stop_event: threading.Event | None = None,
+        stop_event: StopSignal | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.epochs = epochs

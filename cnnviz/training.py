@@ -7,7 +7,6 @@ The shapes other pages read from session state are dataclasses here: `TrainedMod
 from __future__ import annotations
 
 import math
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import Any
 from cnnviz.dataset_base import Dataset
 from cnnviz.evaluation import Evaluation, evaluate_predictions, predicted_labels
 from cnnviz.loss_choice import LossChoice, choose_loss
-from cnnviz.progress import ProgressCallable, ProgressTracker, TrainingProgress
+from cnnviz.progress import ProgressCallable, ProgressTracker, StopSignal, TrainingProgress
 from cnnviz.settings import Settings, get_settings
 from cnnviz.spec import ModelSpec
 from cnnviz.training_prep import (
@@ -178,7 +177,7 @@ def train(
     settings: TrainingSettings,
     *,
     progress: ProgressCallable | None = None,
-    stop_event: threading.Event | None = None,
+    stop_event: StopSignal | None = None,
     report_every: int = 10,
     host: Settings | None = None,
 ) -> TrainingResult:

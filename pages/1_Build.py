@@ -52,13 +52,19 @@ with layer_column:
 st.subheader("Summary")
 summary_table(spec, summary, advice)
 
-shapes_tab, params_tab, files_tab = st.tabs(["Shapes", "Where the parameters are",
-                                             "Name, file, link and Keras code"])
-with shapes_tab:
-    shape_blocks(summary)
-with params_tab:
-    parameter_share(summary)
-with files_tab:
-    architecture_files(spec)
+# Only the open tab is drawn: a room of participants editing shares one server.
+shapes_tab, params_tab, files_tab = st.tabs(
+    ["Shapes", "Where the parameters are", "Name, file, link and Keras code"],
+    key="build_tabs", on_change="rerun",
+)
+if shapes_tab.open:
+    with shapes_tab:
+        shape_blocks(summary)
+if params_tab.open:
+    with params_tab:
+        parameter_share(summary)
+if files_tab.open:
+    with files_tab:
+        architecture_files(spec)
 
 sync_url()  # a reload or a shared link reopens this model

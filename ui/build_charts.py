@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import streamlit as st
 
 from cnnviz.advice import with_other_convolution
@@ -27,11 +30,10 @@ def parameter_shares(summary: ModelSummary) -> list[tuple[str, int, float]]:
             for row in summary.layers if row.params and total]
 
 
-def parameter_share(summary: ModelSummary) -> None:
-    shares = parameter_shares(summary)
-    if not shares:
-        st.info("No layer has parameters yet: add a Conv2D or a Dense layer.")
-        return
+@functools.lru_cache(maxsize=64)
+def _share_figure(shares: tuple[tuple[str, int, float], ...]) -> Any:
+    """The bar chart of `parameter_shares`, built once per distinct model and reused:
+    building a Plotly figure costs more than the rest of the page."""
     import plotly.graph_objects as go
 
     largest = max(params for _, params, _ in shares)
@@ -47,7 +49,16 @@ def parameter_share(summary: ModelSummary) -> None:
                          xaxis={"title": "parameters", "tickfont": {"size": 14}},
                          font={"size": 16})
     figure.update_traces(textfont={"size": 16})
-    st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
+    return figure
+
+
+def parameter_share(summary: ModelSummary) -> None:
+    shares = parameter_shares(summary)
+    if not shares:
+        st.info("No layer has parameters yet: add a Conv2D or a Dense layer.")
+        return
+    st.plotly_chart(_share_figure(tuple(shares)), width="stretch",
+                    config={"displayModeBar": False})
 
 
 def _use_other(index: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = ["STACK_KEY", "layer_stack", "stack_buttons", "stack_rows"]
 
 STACK_KEY = "build_layer_stack"
 _NEW_TYPE_KEY = "build_new_type"
+_PALETTE = [{"class_name": name, "hint": LAYER_HINTS.get(name, name)} for name in LAYER_TYPES]
 _ASSETS = Path(__file__).resolve().parent / "components"
 _COMPONENT = st.components.v2.component(
     "cnnviz_layer_stack",
@@ -70,14 +72,15 @@ def _apply_stack_action() -> None:
 
 def layer_stack(spec: ModelSpec, summary: ModelSummary, advice: tuple[Advice, ...],
                 draft_error: tuple[int, str] | None = None) -> None:
-    data = {
-        "palette": [{"class_name": name, "hint": LAYER_HINTS.get(name, name)}
-                    for name in LAYER_TYPES],
+    stack = {
+        "palette": _PALETTE,
         "rows": stack_rows(spec, summary, advice, draft_error),
         "selected": selected_layer(),
         "input": str((None, *spec.input_shape)),
     }
-    _COMPONENT(key=STACK_KEY, data=data, on_action_change=_apply_stack_action)
+    # One JSON string: Streamlit inspects each nested list as a possible dataframe.
+    _COMPONENT(key=STACK_KEY, data={"stack": json.dumps(stack)},
+               on_action_change=_apply_stack_action)
 
 
 def _edit(change: str, index: int) -> None:

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import pyarrow as pa
 import streamlit as st
 
 from cnnviz.advice import Advice
@@ -113,7 +114,9 @@ def summary_table(spec: ModelSpec, summary: ModelSummary, advice: tuple[Advice, 
     input_row = dict.fromkeys(rows[0] if rows else ("#",), "")
     input_row |= {"#": "0", "Layer (type)": "input (InputLayer)",
                   "Output shape": str((None, *spec.input_shape)), "Param #": "0"}
-    st.dataframe([input_row, *rows], hide_index=True, width="stretch", row_height=34,
+    # An Arrow table goes to the page as it is; a list of rows would go through pandas.
+    table = pa.Table.from_pylist([input_row, *rows])
+    st.dataframe(table, hide_index=True, width="stretch", row_height=34,
                  height=min(40 + 34 * (len(rows) + 1), 640),
                  column_config={"#": st.column_config.TextColumn(width=40),
                                 "Note": st.column_config.TextColumn(width="large")})

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Final
+import io
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any, Final
 
 import numpy as np
 import streamlit as st
@@ -32,6 +36,29 @@ _UPLOADED_KEY: Final = "cnnviz_train_upload"  # (file id, Dataset | error text),
 _FIT_KEY: Final = "train_fit_choice"
 _RESIZE, _SET_INPUT = "resize", "set_input"
 _PREVIEW_COUNT: Final = 6
+
+
+# Pictures drawn from a dataset, made once and shared by every session that shows it;
+# they go when the dataset does (an upload, when its session ends).
+_PICTURES: weakref.WeakKeyDictionary[Dataset, dict[object, Any]] = weakref.WeakKeyDictionary()
+_PICTURES_LOCK: Final = threading.Lock()
+
+
+def _pictures(dataset: Dataset, key: object, make: Callable[[], Any]) -> Any:
+    with _PICTURES_LOCK:
+        made = _PICTURES.setdefault(dataset, {})
+        if key in made:
+            return made[key]
+    picture = make()
+    with _PICTURES_LOCK:
+        _PICTURES.setdefault(dataset, {})[key] = picture
+    return picture
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -95,10 +122,14 @@ def _uploaded() -> Dataset | None:
 
 
 def _samples(dataset: Dataset, count: int = 10) -> None:
-    picks = [int(np.flatnonzero(dataset.y_train == c)[0]) for c in range(dataset.num_classes)
-             if np.any(dataset.y_train == c)][:count]
-    st.image([enlarged(dataset.x_train[i], 64) for i in picks],
-             caption=[dataset.class_names[dataset.y_train[i]] for i in picks])
+    def draw() -> tuple[list[bytes], list[str]]:
+        picks = [int(np.flatnonzero(dataset.y_train == c)[0])
+                 for c in range(dataset.num_classes) if np.any(dataset.y_train == c)][:count]
+        return ([_png(enlarged(dataset.x_train[i], 64)) for i in picks],
+                [dataset.class_names[dataset.y_train[i]] for i in picks])
+
+    images, captions = _pictures(dataset, ("samples", count), draw)
+    st.image(images, caption=captions)
 
 
 def choose_dataset() -> Dataset | None:
@@ -145,11 +176,14 @@ def fit_choice(spec: ModelSpec, dataset: Dataset, *, frozen: bool) -> bool:
         }[value],
     )  # fmt: skip
     if choice == _RESIZE:
-        before = dataset.x_test[:_PREVIEW_COUNT]
-        after = fit_to_input(before, model_shape)
+        def draw() -> tuple[bytes, bytes]:
+            before = dataset.x_test[:_PREVIEW_COUNT]
+            return _png(strip(before)), _png(strip(fit_to_input(before, model_shape)))
+
+        before, after = _pictures(dataset, ("preview", model_shape), draw)
         st.caption("What the model will see:")
-        st.image(strip(before), caption=f"as stored ({shape_text(data_shape)})")
-        st.image(strip(after), caption=f"as the model gets them ({shape_text(model_shape)})")
+        st.image(before, caption=f"as stored ({shape_text(data_shape)})")
+        st.image(after, caption=f"as the model gets them ({shape_text(model_shape)})")
         return True
     candidate = dataclasses.replace(spec, input_shape=data_shape)
     error = summarize(candidate).error

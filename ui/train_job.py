@@ -80,7 +80,8 @@ class TrainingJob:
     def run(self) -> None:
         from cnnviz.keras_guard import keep_keras_state_across_reruns
         from cnnviz.tf_runtime import configure_tensorflow
-        from cnnviz.training import fit_dataset_to_input, train
+        from cnnviz.training import fit_dataset_to_input
+        from cnnviz.training_worker import train_in_worker
 
         try:
             configure_tensorflow()
@@ -89,7 +90,7 @@ class TrainingJob:
                 self.state = "running"
                 fitted = fit_dataset_to_input(self.dataset, self.spec.input_shape)
                 self.x_test = fitted.x_test
-                self.result = train(
+                self.result = train_in_worker(
                     self.spec, fitted, self.settings,
                     progress=self._progress, stop_event=self.stop_event,
                 )  # fmt: skip

@@ -59,6 +59,18 @@ def _click(at: AppTest, key: str) -> AppTest:
     return at
 
 
+def _open_tab(at: AppTest, label: str) -> AppTest:
+    """Open one of the page's lazy tabs (only the open one is drawn)."""
+    at.session_state["build_tabs"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _files_tab(at: AppTest) -> AppTest:
+    return _open_tab(at, "Name, file, link and Keras code")
+
+
 def _load_preset(at: AppTest, name: str) -> AppTest:
     at.selectbox(key="build_preset").set_value(name)
     return _click(at, "build_load")
@@ -209,7 +221,7 @@ def test_undo_and_redo_round_trip() -> None:
 
 
 def test_uploaded_json_replaces_the_model() -> None:
-    at = _app()
+    at = _files_tab(_app())
     text = dump_architecture(PRESETS["mini-mobilenet"])
     at.file_uploader(key="build_upload").set_value(("m.json", text.encode(), "application/json"))
     at.run()
@@ -219,7 +231,7 @@ def test_uploaded_json_replaces_the_model() -> None:
 
 
 def test_an_unreadable_upload_says_why_and_keeps_the_model() -> None:
-    at = _app()
+    at = _files_tab(_app())
     before = _spec(at)
     at.file_uploader(key="build_upload").set_value(("bad.json", b"{\"layers\": [", "text/json"))
     at.run()
@@ -232,7 +244,7 @@ def test_an_unreadable_upload_says_why_and_keeps_the_model() -> None:
 def test_an_upload_whose_shapes_fail_is_loaded_with_the_error_on_its_row() -> None:
     data = PRESETS["lenet-5"].to_dict()
     data["input_shape"] = [8, 8, 1]
-    at = _app()
+    at = _files_tab(_app())
     at.file_uploader(key="build_upload").set_value(
         ("small.json", json.dumps(data).encode(), "application/json"))
     at.run()

@@ -1,6 +1,6 @@
 // The layer palette and the stack, with native HTML5 drag and drop.
-// data: {palette: [{class_name, hint}], rows: [{index, class_name, name, shape, params,
-//        status, note}], selected, input}
+// data: {stack: JSON of {palette: [{class_name, hint}], rows: [{index, class_name, name,
+//        shape, params, status, note}], selected, input}}
 // Sends one trigger value, "action": {op: "insert" | "move" | "select" | "delete" |
 // "duplicate", ...}; Python applies it to the architecture and sends new rows back.
 
@@ -111,7 +111,8 @@ function showMarker(list, index) {
   else if (cards.length) cards[cards.length - 1].classList.add("drop-after");
 }
 
-export default function ({ data, parentElement, setTriggerValue }) {
+export default function ({ data: wire, parentElement, setTriggerValue }) {
+  const data = JSON.parse(wire.stack);
   const root = parentElement.querySelector(".cnnviz-stack");
   root.replaceChildren();
   const send = (action) => setTriggerValue("action", action);

@@ -1,0 +1,216 @@
+"""Trainings in worker processes, so that a training never slows the pages down.
+
+Every participant's page runs in the server's one Python process. Tracing and fitting a
+Keras model there holds the interpreter lock for seconds at a time and takes every core,
+so each edit on the Build page would wait for it. A worker process (started once, then
+reused) trains at a lower CPU priority, sends its progress back as it goes, and at the end
+the evaluation and the weights; the server rebuilds the model from the spec and loads them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from typing import Any, Final
+
+from cnnviz.dataset_base import Dataset, DatasetError
+from cnnviz.errors import SpecError
+from cnnviz.progress import ProgressCallable, StopSignal
+from cnnviz.spec import ModelSpec
+from cnnviz.training import TrainingResult
+from cnnviz.training_settings import TrainingError, TrainingSettings
+
+__all__ = ["WORKER_NICENESS", "TrainingWorker", "WorkerPool", "train_in_worker", "worker_pool"]
+
+WORKER_NICENESS: Final = 10  # the pages' script runs come first when the CPU is short
+_POLL_SECONDS: Final = 0.2
+_SPAWN: Final = multiprocessing.get_context("spawn")  # never fork a process running TF
+
+
+def _failure(error: BaseException) -> str:
+    if isinstance(error, (TrainingError, DatasetError, SpecError)):
+        return str(error)
+    if isinstance(error, MemoryError):
+        return "The training ran out of memory. A smaller batch size, model or dataset helps."
+    return f"Training failed unexpectedly ({type(error).__name__}: {error})."
+
+
+def _serve(connection: Connection, stop: StopSignal) -> None:
+    """The worker process: train each job it receives, until the server goes away."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        pass
+    from cnnviz.tf_runtime import configure_tensorflow
+    from cnnviz.training import train
+
+    configure_tensorflow()
+    import keras
+
+    connection.send(("ready",))
+    while True:
+        try:
+            spec_dict, dataset, settings, report_every = connection.recv()
+        except (EOFError, OSError):
+            return
+        keras.backend.clear_session()
+        try:
+            result = train(
+                ModelSpec.from_dict(spec_dict), dataset, settings,
+                progress=lambda progress: connection.send(("progress", progress)),
+                stop_event=stop, report_every=report_every,
+            )  # fmt: skip
+            weights = result.model.get_weights()
+            connection.send(("done", dataclasses.replace(result, model=None), weights))
+        except Exception as error:  # the server shows the message; the worker lives on
+            connection.send(("failed", _failure(error)))
+        finally:
+            keras.backend.clear_session()
+
+
+class TrainingWorker:
+    """One worker process and the pipe to it; it trains one job at a time."""
+
+    def __init__(self) -> None:
+        self._stop = _SPAWN.Event()
+        self.connection, child_end = _SPAWN.Pipe()
+        self.process = _SPAWN.Process(
+            target=_serve, args=(child_end, self._stop), name="cnnviz-training-worker",
+            daemon=True,
+        )  # fmt: skip
+        self.process.start()
+        child_end.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def close(self) -> None:
+        self.connection.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+
+    def _crashed(self) -> TrainingError:
+        self.process.join(timeout=5)
+        return TrainingError(
+            f"The training process ended unexpectedly (exit code {self.process.exitcode}), "
+            "most likely out of memory. A smaller batch size, model or dataset helps."
+        )
+
+    def train(
+        self,
+        spec: ModelSpec,
+        dataset: Dataset,
+        settings: TrainingSettings,
+        *,
+        progress: ProgressCallable | None,
+        stop_event: StopSignal | None,
+        report_every: int,
+    ) -> tuple[TrainingResult, list[Any]]:
+        """The result (its `model` None) and the trained weights; raises `TrainingError`."""
+        self._stop.clear()
+        self.connection.send((spec.to_dict(), dataset, settings, report_every))
+        while True:
+            if stop_event is not None and stop_event.is_set():
+                self._stop.set()
+            try:
+                if not self.connection.poll(_POLL_SECONDS):
+                    if not self.alive:
+                        raise self._crashed()
+                    continue
+                message = self.connection.recv()
+            except (EOFError, OSError):
+                raise self._crashed() from None
+            kind = message[0]
+            if kind == "progress" and progress is not None:
+                progress(message[1])
+            elif kind == "done":
+                return message[1], message[2]
+            elif kind == "failed":
+                raise TrainingError(message[1])
+
+
+class WorkerPool:
+    """Idle workers kept warm for the next training (at most `keep` of them)."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = max(1, keep)
+        self._idle: list[TrainingWorker] = []
+        self._busy = 0
+        self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Start a worker now if none is idle and there is room, so the next training
+        does not wait for one to import TensorFlow."""
+        with self._lock:
+            self._idle = [worker for worker in self._idle if worker.alive]
+            if not self._idle and self._busy < self.keep:
+                self._idle.append(TrainingWorker())
+
+    @contextmanager
+    def worker(self) -> Iterator[TrainingWorker]:
+        """An idle worker (or a new one) for one training; a broken one is not reused."""
+        with self._lock:
+            live = [worker for worker in self._idle if worker.alive]
+            worker = live.pop() if live else None
+            self._idle = live
+            self._busy += 1
+        worker = worker or TrainingWorker()
+        healthy = False
+        try:
+            yield worker
+            healthy = True
+        except TrainingError:
+            healthy = worker.alive
+            raise
+        finally:
+            with self._lock:
+                self._busy -= 1
+                keep = healthy and worker.alive and len(self._idle) < self.keep
+                if keep:
+                    self._idle.append(worker)
+            if not keep:
+                worker.close()
+
+
+_pool: WorkerPool | None = None
+_pool_lock = threading.Lock()
+
+
+def worker_pool() -> WorkerPool:
+    """The pool shared by every session of this process."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            from cnnviz.settings import get_settings
+
+            _pool = WorkerPool(get_settings().max_concurrent_trainings or 2)
+        return _pool
+
+
+def train_in_worker(
+    spec: ModelSpec,
+    dataset: Dataset,
+    settings: TrainingSettings,
+    *,
+    progress: ProgressCallable | None = None,
+    stop_event: StopSignal | None = None,
+    report_every: int = 10,
+) -> TrainingResult:
+    """`cnnviz.training.train` run in a worker process; the model is rebuilt here."""
+    with worker_pool().worker() as worker:
+        result, weights = worker.train(
+            spec, dataset, settings, progress=progress, stop_event=stop_event,
+            report_every=report_every,
+        )  # fmt: skip
+    from cnnviz.keras_build import build_model
+
+    model = build_model(spec, seed=settings.seed)
+    model.set_weights(weights)
+    return dataclasses.replace(result, model=model, spec=spec)
