@@ -15,6 +15,7 @@ import streamlit as st
 
 from cnnviz import fields as f
 from cnnviz.advice import config_fixes
+from cnnviz.layers import LayerSpec
 from cnnviz.spec import ModelSpec, SpecError, layer_from_dict
 from ui.layer_help import field_help
 from ui.stack_ops import replace_layer
@@ -131,13 +132,20 @@ def _json_or_text(text: Any) -> Any:
         return text  # the layer's own check says what is wrong with it
 
 
-def _read_config(class_name: str, prefix: str, fields: tuple[dataclasses.Field[Any], ...]
-                 ) -> dict[str, Any]:
+def _read_config(layer: LayerSpec, prefix: str) -> dict[str, Any]:
+    """The layer's config as its widgets show it; a field without a widget on the page
+    (in a closed "More arguments") keeps the layer's value."""
     state = st.session_state
     config: dict[str, Any] = {}
-    for spec_field in fields:
+    current = layer.config(include_defaults=True)
+    for spec_field in dataclasses.fields(layer):
         key, kind = prefix + spec_field.name, _kind(spec_field)
         if kind == "fixed":
+            continue
+        probe = f"{key}_0" if kind in ("pair", "optional_pair", "padding4") else key
+        if probe not in state:
+            if spec_field.name in current:
+                config[spec_field.name] = current[spec_field.name]
             continue
         if kind == "padding4":
             sides = [state.get(f"{key}_{axis}") for axis in range(4)]
@@ -198,7 +206,7 @@ def layer_settings(spec: ModelSpec, index: int) -> None:
     auto_name = spec.layer_names()[index]
 
     def on_change() -> None:
-        _store(index, layer.class_name, _read_config(layer.class_name, prefix, fields))
+        _store(index, layer.class_name, _read_config(layer, prefix))
 
     main = [item for item in fields if item.name not in _ADVANCED]
     pairs = [item for item in main if _kind(item) in ("pair", "optional_pair", "padding4")]
@@ -210,10 +218,13 @@ def layer_settings(spec: ModelSpec, index: int) -> None:
     for spec_field in pairs:  # height and width side by side, a row each
         _widget(spec_field, getattr(layer, spec_field.name), prefix + spec_field.name,
                 auto_name, on_change)
-    with st.expander("More arguments: name, trainable, initializers"):
-        for spec_field in (item for item in fields if item.name in _ADVANCED):
-            _widget(spec_field, getattr(layer, spec_field.name), prefix + spec_field.name,
-                    auto_name, on_change)
+    more = st.expander("More arguments: name, trainable, initializers", key=f"{prefix}more",
+                       on_change="rerun")
+    if more.open:  # drawn only when open: most edits never need these
+        with more:
+            for spec_field in (item for item in fields if item.name in _ADVANCED):
+                _widget(spec_field, getattr(layer, spec_field.name), prefix + spec_field.name,
+                        auto_name, on_change)
     draft = _current_draft()
     if draft is not None and draft["index"] == index:
         st.error(draft["message"], icon=":material/error:")

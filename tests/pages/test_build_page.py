@@ -67,6 +67,15 @@ def _open_tab(at: AppTest, label: str) -> AppTest:
     return at
 
 
+def _open_more_arguments(at: AppTest) -> AppTest:
+    """Open the selected layer's "More arguments" (drawn only when open)."""
+    more = next(item for item in at.expander if item.label.startswith("More arguments"))
+    at.session_state[more.key] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def _files_tab(at: AppTest) -> AppTest:
     return _open_tab(at, "Name, file, link and Keras code")
 
@@ -136,6 +145,22 @@ def test_editing_filters_applies_at_once() -> None:
     assert rows[1]["Param #"] == "160"
     assert rows[1]["Parameters"] == "(3·3·1 + 1)·16 = 160"
     assert _metric(at, "Parameters") == f"{summarize(_spec(at)).total_params:,}"
+
+
+def test_an_edit_keeps_the_arguments_hidden_in_a_closed_more_arguments() -> None:
+    at = _app()
+    _open_more_arguments(at)
+    _widget(at.text_input, "name").set_value("first_conv").run()
+    _widget(at.selectbox, "kernel_initializer").set_value("he_normal").run()
+    more = next(item for item in at.expander if item.label.startswith("More arguments"))
+    at.session_state[more.key] = False
+    at.run()
+    assert not any(widget.label == "name" for widget in at.text_input)
+    _widget(at.number_input, "filters").set_value(8).run()
+    assert not at.exception, at.exception
+    layer = _spec(at).layers[0]
+    assert (layer.filters, layer.name) == (8, "first_conv")  # type: ignore[attr-defined]
+    assert layer.kernel_initializer == "he_normal"  # type: ignore[attr-defined]
 
 
 def test_moving_down_and_deleting_update_the_stack() -> None:
@@ -354,6 +379,7 @@ def test_every_layer_type_shows_its_settings_with_keras_names(class_name: str) -
     at.session_state[SPEC_KEY] = ModelSpec(input_shape=(32, 32, 3), layers=(layer,))
     at.run()
     assert not at.exception, at.exception
+    _open_more_arguments(at)
     labels = {widget.label.split(" · ")[0] for kind in (
         at.number_input, at.text_input, at.selectbox, at.radio, at.toggle) for widget in kind}
     for spec_field in dataclasses.fields(layer):
