@@ -29,10 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from streamlit_client import RunResult, StreamlitSession  # noqa: E402
 
+from cnnviz.loss_choice import choose_loss  # noqa: E402
 from cnnviz.presets import PRESETS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD, TRAIN, FEATURES = "", "Train", "Feature_maps"
+# Digits has 10 classes: the presets that end in 10 class scores (not vgg16-base, say).
+TRAINABLE_PRESETS = [name for name, spec in PRESETS.items() if choose_loss(spec, 10).ok]
 
 
 @dataclass
@@ -41,6 +44,8 @@ class Tally:
     edit_seconds_while_training: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     trainings_started: int = 0
+    training_seconds: list[float] = field(default_factory=list)  # Train pressed → results
+    unfinished: list[str] = field(default_factory=list)  # the page's last words, per training
     trainings_completed: int = 0
     queued_seen: int = 0
     feature_views: int = 0
@@ -110,6 +115,8 @@ async def train_once(session: StreamlitSession, tally: Tally, until: float) -> N
     check(result, tally, "train")
     tally.trainings_started += 1
     tally.trainings_running += 1
+    pressed = time.monotonic()
+    text = ""
     try:
         while time.monotonic() < until:
             await asyncio.sleep(2.0)
@@ -120,7 +127,12 @@ async def train_once(session: StreamlitSession, tally: Tally, until: float) -> N
                 tally.queued_seen += 1
             if "Test accuracy" in text or "test accuracy" in text:
                 tally.trainings_completed += 1
+                tally.training_seconds.append(time.monotonic() - pressed)
                 return
+            if "Training failed" in text or "training process ended" in text:
+                tally.errors.append(f"training failed: {text[-300:]}")
+                return
+        tally.unfinished.append(text[-300:])
     finally:
         tally.trainings_running -= 1
 
@@ -129,7 +141,8 @@ async def participant(
     url: str, number: int, trainer: bool, tally: Tally, until: float, think: float
 ) -> None:
     session = StreamlitSession(url)
-    preset = list(PRESETS)[number % len(PRESETS)]
+    offered = TRAINABLE_PRESETS if trainer else list(PRESETS)
+    preset = offered[number % len(offered)]
     try:
         await session.connect()
         check(await session.rerun(), tally, "first load")
@@ -208,6 +221,13 @@ def main() -> None:
           f"({len(tally.edit_seconds_while_training)} edits while trainings ran)")
     print(f"trainings started / completed: {tally.trainings_started} / "
           f"{tally.trainings_completed} (queued state seen {tally.queued_seen} times)")
+    if tally.training_seconds:
+        turnaround = tally.training_seconds
+        print(f"training turnaround:      median {statistics.median(turnaround):.0f} s, "
+              f"longest {max(turnaround):.0f} s (Train pressed → results shown, queue "
+              "included)")
+    for words in tally.unfinished:
+        print(f"  still going at the end: …{words}")
     print(f"feature-map views:        {tally.feature_views}")
     print(f"errors:                   {len(tally.errors)}")
     for error in tally.errors[:10]:

@@ -115,7 +115,10 @@ class TrainingWorker:
     ) -> tuple[TrainingResult, list[Any]]:
         """The result (its `model` None) and the trained weights; raises `TrainingError`."""
         self._stop.clear()
-        self.connection.send((spec.to_dict(), dataset, settings, report_every))
+        try:
+            self.connection.send((spec.to_dict(), dataset, settings, report_every))
+        except OSError:
+            raise self._crashed() from None
         while True:
             if stop_event is not None and stop_event.is_set():
                 self._stop.set()
@@ -146,11 +149,11 @@ class WorkerPool:
         self._lock = threading.Lock()
 
     def warm(self) -> None:
-        """Start a worker now if none is idle and there is room, so the next training
-        does not wait for one to import TensorFlow."""
+        """Start workers now, up to `keep` in all, so that the next trainings do not wait
+        for a worker to import TensorFlow (seconds)."""
         with self._lock:
             self._idle = [worker for worker in self._idle if worker.alive]
-            if not self._idle and self._busy < self.keep:
+            while len(self._idle) + self._busy < self.keep:
                 self._idle.append(TrainingWorker())
 
     @contextmanager
