@@ -116,7 +116,8 @@ def server_reruns(spec: ModelSpec, repeats: int) -> tuple[float, float]:
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "CNNVIZ_WARM_UP": "false"})
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -149,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time reruns of a real streamlit server over its websocket")
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args(argv)
+    # The page alone: no background TensorFlow warm-up to share the interpreter with.
+    os.environ["CNNVIZ_WARM_UP"] = "false"
 
     name, spec = largest_preset()
     summary = summarize(spec)

@@ -6,6 +6,7 @@ Build-page edit while trainings run, trainings completed/queued, errors, lost ar
 peak memory of the server. Bounded in time; loopback only.
 
 Run: .venv/bin/python bench/load_test.py [--sessions 30] [--trainers 6] [--seconds 180] [--think 5]
+     [--lead 30]
 """
 
 from __future__ import annotations
@@ -166,9 +167,22 @@ async def participant(
         await session.close()
 
 
+async def host_opens_the_app(url: str, lead: float, tally: Tally) -> None:
+    """The host opens the app `lead` seconds before the room arrives (the warm-up starts)."""
+    host = StreamlitSession(url)
+    try:
+        await host.connect()
+        check(await host.rerun(), tally, "host")
+    finally:
+        await host.close()
+    await asyncio.sleep(lead)
+
+
 async def run(
-    url: str, sessions: int, trainers: int, seconds: float, think: float, tally: Tally
+    url: str, sessions: int, trainers: int, seconds: float, think: float, lead: float,
+    tally: Tally,
 ) -> None:
+    await host_opens_the_app(url, lead, tally)
     until = time.monotonic() + seconds
     tasks = []
     for number in range(sessions):
@@ -192,6 +206,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--think", type=float, default=5.0,
                         help="mean seconds a participant waits between two edits")
+    parser.add_argument("--lead", type=float, default=30.0,
+                        help="seconds between the host opening the app and the room joining")
     args = parser.parse_args()
     port = free_port()
     server = start_server(port)
@@ -200,8 +216,8 @@ def main() -> None:
     try:
         asyncio.run(asyncio.wait_for(
             run(f"http://127.0.0.1:{port}", args.sessions, args.trainers, args.seconds,
-                args.think, tally),
-            timeout=args.seconds + 300,
+                args.think, args.lead, tally),
+            timeout=args.lead + args.seconds + 300,
         ))
     except TimeoutError:
         tally.errors.append("the load test ran past its time bound")
@@ -210,7 +226,8 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     print(f"sessions held:            {tally.sessions_held} of {args.sessions} "
-          f"({args.trainers} train; think time {args.think:g} s between edits)")
+          f"({args.trainers} train; think time {args.think:g} s between edits; the host "
+          f"opened the app {args.lead:g} s before)")
     print(f"wall time:                {time.monotonic() - started:.0f} s")
     print(f"edits answered:           {len(tally.edit_seconds)}")
     print(f"edit p50 / p95 (all):     {statistics.median(tally.edit_seconds or [0]):.3f} s / "

@@ -40,6 +40,7 @@ class Settings:
     max_activation_bytes: int = 256_000_000
     max_concurrent_trainings: int = 2
     tf_threads: int = 0  # 0: TensorFlow's own choice
+    warm_up: bool = True  # load TensorFlow and start the training workers at the first visit
     presets: tuple[str, ...] = ()  # empty: every preset is offered
     datasets: tuple[str, ...] = ()  # empty: every dataset is offered
 
@@ -49,7 +50,15 @@ def setting_source(field: str) -> str:
     return f"{field} in {SETTINGS_FILE} or the CNNVIZ_{field.upper()} environment variable"
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
 def _coerce(field: dataclasses.Field[Any], raw: Any, origin: str) -> Any:
+    if field.type in ("bool", bool):
+        text = str(raw).strip().lower()
+        if isinstance(raw, bool) or text in _TRUE + _FALSE:
+            return raw if isinstance(raw, bool) else text in _TRUE
+        raise SettingsError(f"{origin}: {field.name} must be true or false, got {raw!r}")
     if field.type in ("int", int):
         try:
             value = int(raw)
