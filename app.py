@@ -6,13 +6,13 @@ import streamlit as st
 
 from cnnviz.settings import get_settings
 from cnnviz.shapes import summarize
-from cnnviz.tf_runtime import warm_up_in_background
+from cnnviz.training_worker import worker_pool
 from ui.state import TRAINED_KEY, current_spec, ensure_defaults, sync_url, take_notice
 from ui.train_job import collect_finished_training
 
 st.set_page_config(page_title="cnnviz", page_icon="🧱", layout="wide")
 if get_settings().warm_up:
-    warm_up_in_background()
+    worker_pool().warm()  # worker processes load TensorFlow while the room builds models
 ensure_defaults()
 collect_finished_training()  # a training that ended while this session was on another page
 

@@ -168,11 +168,13 @@ async def participant(
 
 
 async def host_opens_the_app(url: str, lead: float, tally: Tally) -> None:
-    """The host opens the app `lead` seconds before the room arrives (the warm-up starts)."""
+    """The host opens the app and its Train page `lead` seconds before the room arrives,
+    as the README advises (the warm-up starts)."""
     host = StreamlitSession(url)
     try:
         await host.connect()
         check(await host.rerun(), tally, "host")
+        check(await host.open_page(TRAIN), tally, "host opens Train")
     finally:
         await host.close()
     await asyncio.sleep(lead)

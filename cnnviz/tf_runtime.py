@@ -10,11 +10,11 @@ from types import ModuleType
 from cnnviz.keras_guard import keep_keras_state_across_reruns
 from cnnviz.settings import get_settings
 
-__all__ = ["configure_tensorflow", "warm_up_in_background"]
+__all__ = ["configure_tensorflow", "import_tensorflow_in_background"]
 
 _lock = threading.Lock()
 _configured = False
-_warming: threading.Thread | None = None
+_importing: threading.Thread | None = None
 
 
 def configure_tensorflow() -> ModuleType:
@@ -37,26 +37,22 @@ def configure_tensorflow() -> ModuleType:
     return tf
 
 
-def _warm_up() -> None:
-    from cnnviz.training_worker import worker_pool
-
+def _import_keras() -> None:
     try:
-        worker_pool().warm()
         configure_tensorflow()
-        import keras  # noqa: F401  (the import is the warm-up)
-    except Exception as error:  # the first training or feature map then says what is wrong
-        logging.getLogger(__name__).warning("cnnviz warm-up failed: %s", error)
+        import keras  # noqa: F401  (the import is the point)
+    except Exception as error:  # the page that needs TensorFlow then says what is wrong
+        logging.getLogger(__name__).warning("loading TensorFlow in the background failed: %s",
+                                            error)
 
 
-def warm_up_in_background() -> None:
-    """Once per process: start the training workers and import TensorFlow on a thread.
-
-    A workshop server is started before the room arrives; this way the first training and
-    the first feature maps do not wait for TensorFlow to load while everyone is editing.
-    """
-    global _warming
+def import_tensorflow_in_background() -> None:
+    """Once per process: import TensorFlow on a thread, ahead of a page that will need it
+    (a finished training is rebuilt here; feature maps run here)."""
+    global _importing
     with _lock:
-        if _warming is not None:
+        if _importing is not None or _configured:
             return
-        _warming = threading.Thread(target=_warm_up, name="cnnviz-warm-up", daemon=True)
-    _warming.start()
+        _importing = threading.Thread(target=_import_keras, name="cnnviz-import-tf",
+                                      daemon=True)
+    _importing.start()

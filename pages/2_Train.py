@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnnviz.settings import get_settings
 from cnnviz.shapes import summarize
-from cnnviz.training_worker import worker_pool
+from cnnviz.tf_runtime import import_tensorflow_in_background
 from ui.state import current_spec
 from ui.train_bundle import bundle_loader
 from ui.train_data import choose_dataset, fit_choice, limits_caption
@@ -19,8 +20,8 @@ collect_finished_training()
 spec = current_spec()
 summary = summarize(spec)
 frozen = training_in_progress()
-if not frozen:
-    worker_pool().warm()  # so that pressing Train need not wait for TensorFlow to load
+if get_settings().warm_up:
+    import_tensorflow_in_background()  # a finished training is rebuilt in this process
 
 st.title(f"Train · {spec.name}")
 data_column, settings_column = st.columns(2, gap="large")
