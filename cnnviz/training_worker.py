@@ -10,8 +10,11 @@ the evaluation and the weights; the server rebuilds the model from the spec and 
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import os
+import queue
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +32,6 @@ __all__ = ["WORKER_NICENESS", "TrainingWorker", "WorkerPool", "train_in_worker",
 
 WORKER_NICENESS: Final = 10  # the pages' script runs come first when the CPU is short
 _POLL_SECONDS: Final = 0.2
-_SPAWN: Final = multiprocessing.get_context("spawn")  # never fork a process running TF
 
 
 def _failure(error: BaseException) -> str:
@@ -40,12 +42,33 @@ def _failure(error: BaseException) -> str:
     return f"Training failed unexpectedly ({type(error).__name__}: {error})."
 
 
-def _serve(connection: Connection, stop: StopSignal) -> None:
-    """The worker process: train each job it receives, until the server goes away."""
+def _serve(connection: Connection) -> None:
+    """The worker process: train each job it receives, until the server goes away.
+
+    A reader thread takes every message in order: a job goes to the queue, a stop sets
+    the event that the running training checks after each batch.
+    """
     try:
         os.nice(WORKER_NICENESS)
     except OSError:
         pass
+    jobs: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def read() -> None:
+        while True:
+            try:
+                message = connection.recv()
+            except (EOFError, OSError):
+                jobs.put(None)
+                return
+            if message[0] == "stop":
+                stop.set()
+            else:  # a new job starts unstopped; a stop sent after it still counts
+                stop.clear()
+                jobs.put(message)
+
+    threading.Thread(target=read, name="cnnviz-worker-reader", daemon=True).start()
     from cnnviz.tf_runtime import configure_tensorflow
     from cnnviz.training import train
 
@@ -53,11 +76,10 @@ def _serve(connection: Connection, stop: StopSignal) -> None:
     import keras
 
     connection.send(("ready",))
-    while True:
-        try:
-            spec_dict, dataset, settings, report_every = connection.recv()
-        except (EOFError, OSError):
-            return
+    while (job := jobs.get()) is not None:
+        _, spec_dict, dataset, settings, report_every = job
+        # This process trains one model at a time and serves no page: clearing Keras's
+        # global state here cannot touch anyone else's model.
         keras.backend.clear_session()
         try:
             result = train(
@@ -74,33 +96,37 @@ def _serve(connection: Connection, stop: StopSignal) -> None:
 
 
 class TrainingWorker:
-    """One worker process and the pipe to it; it trains one job at a time."""
+    """One worker process (`python -m cnnviz.training_worker`) and the socket to it."""
 
     def __init__(self) -> None:
-        self._stop = _SPAWN.Event()
-        self.connection, child_end = _SPAWN.Pipe()
-        self.process = _SPAWN.Process(
-            target=_serve, args=(child_end, self._stop), name="cnnviz-training-worker",
-            daemon=True,
-        )  # fmt: skip
-        self.process.start()
-        child_end.close()
+        mine, theirs = socket.socketpair()
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "cnnviz.training_worker", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        self.connection = Connection(mine.detach())
 
     @property
     def alive(self) -> bool:
-        return self.process.is_alive()
+        return self.process.poll() is None
 
     def close(self) -> None:
         self.connection.close()
-        self.process.join(timeout=5)
-        if self.process.is_alive():
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
 
     def _crashed(self) -> TrainingError:
-        self.process.join(timeout=5)
+        try:
+            code: int | None = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
         return TrainingError(
-            f"The training process ended unexpectedly (exit code {self.process.exitcode}), "
-            "most likely out of memory. A smaller batch size, model or dataset helps."
+            f"The training process ended unexpectedly (exit code {code}), most likely out "
+            "of memory. A smaller batch size, model or dataset helps."
         )
 
     def train(
@@ -114,29 +140,27 @@ class TrainingWorker:
         report_every: int,
     ) -> tuple[TrainingResult, list[Any]]:
         """The result (its `model` None) and the trained weights; raises `TrainingError`."""
-        self._stop.clear()
+        stop_sent = False
         try:
-            self.connection.send((spec.to_dict(), dataset, settings, report_every))
-        except OSError:
-            raise self._crashed() from None
-        while True:
-            if stop_event is not None and stop_event.is_set():
-                self._stop.set()
-            try:
+            self.connection.send(("job", spec.to_dict(), dataset, settings, report_every))
+            while True:
+                if not stop_sent and stop_event is not None and stop_event.is_set():
+                    self.connection.send(("stop",))
+                    stop_sent = True
                 if not self.connection.poll(_POLL_SECONDS):
                     if not self.alive:
                         raise self._crashed()
                     continue
                 message = self.connection.recv()
-            except (EOFError, OSError):
-                raise self._crashed() from None
-            kind = message[0]
-            if kind == "progress" and progress is not None:
-                progress(message[1])
-            elif kind == "done":
-                return message[1], message[2]
-            elif kind == "failed":
-                raise TrainingError(message[1])
+                kind = message[0]
+                if kind == "progress" and progress is not None:
+                    progress(message[1])
+                elif kind == "done":
+                    return message[1], message[2]
+                elif kind == "failed":
+                    raise TrainingError(message[1])
+        except (EOFError, OSError):
+            raise self._crashed() from None
 
 
 class WorkerPool:
@@ -217,3 +241,7 @@ def train_in_worker(
     model = build_model(spec, seed=settings.seed)
     model.set_weights(weights)
     return dataclasses.replace(result, model=model, spec=spec)
+
+
+if __name__ == "__main__":
+    _serve(Connection(int(sys.argv[1])))
