@@ -24,6 +24,7 @@ from typing import Any, Final
 from cnnviz.dataset_base import Dataset, DatasetError
 from cnnviz.errors import SpecError
 from cnnviz.progress import ProgressCallable, StopSignal
+from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
 from cnnviz.training import TrainingResult
 from cnnviz.training_settings import TrainingError, TrainingSettings
@@ -215,8 +216,6 @@ def worker_pool() -> WorkerPool:
     global _pool
     with _pool_lock:
         if _pool is None:
-            from cnnviz.settings import get_settings
-
             _pool = WorkerPool(get_settings().max_concurrent_trainings or 2)
         return _pool
 
