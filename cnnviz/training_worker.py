@@ -236,7 +236,9 @@ def train_in_worker(
             report_every=report_every,
         )  # fmt: skip
     from cnnviz.keras_build import build_model
+    from cnnviz.tf_runtime import configure_tensorflow
 
+    configure_tensorflow()  # this process's thread limit and Keras guard, before the build
     model = build_model(spec, seed=settings.seed)
     model.set_weights(weights)
     return dataclasses.replace(result, model=model, spec=spec)

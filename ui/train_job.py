@@ -78,14 +78,10 @@ class TrainingJob:
         self.progress = progress
 
     def run(self) -> None:
-        from cnnviz.keras_guard import keep_keras_state_across_reruns
-        from cnnviz.tf_runtime import configure_tensorflow
         from cnnviz.training import fit_dataset_to_input
         from cnnviz.training_worker import train_in_worker
 
         try:
-            configure_tensorflow()
-            keep_keras_state_across_reruns()
             with training_slots().slot(cancel=self.stop_event, on_wait=self._queued):
                 self.state = "running"
                 fitted = fit_dataset_to_input(self.dataset, self.spec.input_shape)
