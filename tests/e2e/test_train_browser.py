@@ -56,6 +56,13 @@ def test_one_epoch_on_digits_shows_progress_curves_and_test_accuracy(
     screenshot(page, "train_1920x1080", full_page=True)
 
 
+def _upload(page: Any, label_text: str, path: Path) -> None:
+    """Drop `path` on the uploader whose label has `label_text` (once the page shows it)."""
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text=label_text)
+    uploader.wait_for()
+    uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+
+
 def test_bad_uploads_are_explained_where_they_were_dropped(
     page: Any, app_url: str, wait_for_app: Callable[..., None], tmp_path: Path,
 ) -> None:
@@ -69,18 +76,12 @@ def test_bad_uploads_are_explained_where_they_were_dropped(
     wait_for_app(page)
     fake = tmp_path / "fake.npz"
     fake.write_bytes(b"this is not a numpy archive")
-    dataset_uploader = page.get_by_test_id("stFileUploader").filter(has_text="x_train, y_train")
-    dataset_uploader.wait_for()
-    dataset_uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-        str(fake))
+    _upload(page, "x_train, y_train", fake)
     page.get_by_text(re.compile(r"fake\.npz: ")).wait_for()
     assert page.get_by_role("button", name="Train", exact=True).is_disabled()
     page.get_by_text("Load a trained model").click()
     bundle = tmp_path / "model.zip"
     bundle.write_bytes(b"PK not really a zip")
-    bundle_uploader = page.get_by_test_id("stFileUploader").filter(has_text="A bundle .zip")
-    bundle_uploader.wait_for()
-    bundle_uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-        str(bundle))
+    _upload(page, "A bundle .zip", bundle)
     page.get_by_text(re.compile(r"model\.zip: The file is not a zip bundle")).wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
