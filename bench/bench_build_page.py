@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from timing import run_times  # noqa: E402
+
 from cnnviz.advice import advise  # noqa: E402
 from cnnviz.presets import PRESETS  # noqa: E402
 from cnnviz.shapes import summarize  # noqa: E402
@@ -43,12 +45,7 @@ def largest_preset() -> tuple[str, ModelSpec]:
 
 
 def median_seconds(repeats: int, action: Callable[[], object]) -> float:
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
+    return statistics.median(run_times(repeats, action))
 
 
 def page_work(spec: ModelSpec) -> None:

@@ -7,8 +7,9 @@ Target: the 100-layer stack summarised in under 5 ms, at least 100× faster than
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Callable
+
+from timing import run_times
 
 from cnnviz.presets import PRESETS
 from cnnviz.shapes import summarize
@@ -30,12 +31,7 @@ def hundred_layer_stack() -> ModelSpec:
 
 
 def best_of(repeats: int, action: Callable[[], object]) -> float:
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
+    return min(run_times(repeats, action))
 
 
 def main() -> None:
