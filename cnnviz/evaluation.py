@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 
-__all__ = ["Evaluation", "evaluate_predictions", "pair_indices", "predicted_labels"]
+__all__ = [
+    "Evaluation",
+    "evaluate_predictions",
+    "pair_indices",
+    "predicted_labels",
+    "wilson_interval",
+]
+
+Z_95: Final = 1.959963984540054  # the standard normal's 97.5th percentile
+
+
+def wilson_interval(accuracy: float, count: int, z: float = Z_95) -> tuple[float, float]:
+    """The Wilson score interval (95 % by default) of an accuracy measured on `count` images.
+
+    Unlike the textbook ±z·√(p(1−p)/n), it stays within [0, 1] and is not zero-wide at
+    100 % on a small test set.
+    """
+    if count <= 0:
+        return 0.0, 1.0
+    p = min(1.0, max(0.0, accuracy))
+    z2 = z * z
+    centre = (p + z2 / (2 * count)) / (1 + z2 / count)
+    half = z / (1 + z2 / count) * math.sqrt(p * (1 - p) / count + z2 / (4 * count * count))
+    low = 0.0 if p == 0.0 else max(0.0, centre - half)
+    high = 1.0 if p == 1.0 else min(1.0, centre + half)
+    return low, high
 
 
 @dataclass(frozen=True, eq=False)
@@ -18,6 +45,14 @@ class Evaluation:
     confusion: np.ndarray  # (k, k) int64
     per_class_accuracy: tuple[float | None, ...]  # None: the class has no test image
     misclassified: np.ndarray  # (m,) int64 indices into the test set
+
+    @property
+    def test_images(self) -> int:
+        return len(self.predictions)
+
+    @property
+    def accuracy_interval(self) -> tuple[float, float]:
+        return wilson_interval(self.accuracy, self.test_images)
 
 
 def predicted_labels(outputs: np.ndarray, threshold: float = 0.5) -> np.ndarray:

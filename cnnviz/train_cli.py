@@ -156,8 +156,11 @@ def run(args: argparse.Namespace) -> int:
         except OSError as error:
             raise CliError(f"cannot write to {args.out}: {error.strerror or error}") from None
         print("wrote " + ", ".join(str(path) for path in paths), file=sys.stderr)
+    evaluation = result.evaluation
+    low, high = evaluation.accuracy_interval
     summary = (
-        f"test accuracy {result.test_accuracy:.4f}  test loss {result.test_loss:.4f}  "
+        f"test accuracy {result.test_accuracy:.4f} (95% interval {low:.3f}-{high:.3f} over "
+        f"{evaluation.test_images:,} images)  test loss {result.test_loss:.4f}  "
         f"{result.epochs_completed} epochs in {result.seconds:.1f} s "
         f"({result.samples_per_second:,.0f} samples/s){'  (stopped)' if result.stopped else ''}"
     )
@@ -167,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
     print(summary, file=sys.stderr)
     report = {
         "test_accuracy": result.test_accuracy,
+        "test_accuracy_interval": [round(low, 4), round(high, 4)],
+        "test_images": evaluation.test_images,
         "test_loss": _finite([result.test_loss])[0],
         "epochs": result.epochs_completed,
         "seconds": round(result.seconds, 3),

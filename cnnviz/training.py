@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnviz.dataset_base import Dataset
-from cnnviz.evaluation import Evaluation, evaluate_predictions, predicted_labels
+from cnnviz.evaluation import Evaluation, evaluate_predictions, predicted_labels, wilson_interval
 from cnnviz.loss_choice import LossChoice, choose_loss
 from cnnviz.progress import ProgressCallable, ProgressTracker, StopSignal, TrainingProgress
 from cnnviz.settings import Settings, get_settings
@@ -93,6 +93,7 @@ class TrainingResult:
             seconds_per_epoch=self.seconds_per_epoch,
             epochs_completed=self.epochs_completed,
             stopped=self.stopped,
+            test_images=self.evaluation.test_images,
         )
 
 
@@ -131,6 +132,14 @@ class TrainingRun:
     epochs_completed: int
     stopped: bool
     class_names: tuple[str, ...] = ()
+    test_images: int = 0
+
+    @property
+    def test_accuracy_interval(self) -> tuple[float, float] | None:
+        """The 95 % interval of the test accuracy; None when the test-set size is unknown."""
+        if self.test_images <= 0:
+            return None
+        return wilson_interval(self.test_accuracy, self.test_images)
 
     @property
     def spec(self) -> ModelSpec:

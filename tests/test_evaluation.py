@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.metrics import confusion_matrix
 
-from cnnviz.evaluation import evaluate_predictions, pair_indices, predicted_labels
+from cnnviz.evaluation import evaluate_predictions, pair_indices, predicted_labels, wilson_interval
 
 
 def test_confusion_matrix_matches_scikit_learn() -> None:
@@ -32,3 +35,30 @@ def test_pair_indices_selects_one_cell_of_the_confusion_matrix() -> None:
     y_true, y_pred = np.array([3, 3, 8, 3, 8]), np.array([8, 3, 3, 8, 8])
     assert pair_indices(y_true, y_pred, 3, 8).tolist() == [0, 3]
     assert pair_indices(y_true, y_pred, 8, 3).tolist() == [2]
+
+
+def test_wilson_interval_matches_published_values() -> None:
+    # Newcombe (1998), Statistics in Medicine 17:857, table I: 81/263 and 15/148.
+    assert wilson_interval(81 / 263, 263) == pytest.approx((0.2553, 0.3662), abs=5e-5)
+    assert wilson_interval(15 / 148, 148) == pytest.approx((0.0624, 0.1605), abs=5e-5)
+    assert wilson_interval(0.0, 10) == pytest.approx((0.0, 0.2775), abs=5e-5)
+    assert wilson_interval(1.0, 10) == pytest.approx((0.7225, 1.0), abs=5e-5)
+
+
+@given(st.integers(1, 5000), st.data())
+def test_wilson_interval_holds_the_accuracy_and_narrows_with_more_images(
+    count: int, data: st.DataObject
+) -> None:
+    correct = data.draw(st.integers(0, count))
+    accuracy = correct / count
+    low, high = wilson_interval(accuracy, count)
+    assert 0.0 <= low <= accuracy <= high <= 1.0
+    wider_low, wider_high = wilson_interval(accuracy, count * 4)
+    assert high - low > wider_high - wider_low
+
+
+def test_evaluation_gives_the_interval_of_its_own_accuracy() -> None:
+    evaluation = evaluate_predictions(np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0]), 2)
+    assert evaluation.test_images == 4
+    assert evaluation.accuracy_interval == wilson_interval(0.75, 4)
+    assert wilson_interval(0.5, 0) == (0.0, 1.0)

@@ -124,6 +124,8 @@ def test_runs_and_trained_models_carry_what_other_pages_read(trained) -> None:  
     assert run.spec == run.architecture == tiny_spec()
     assert run.seconds_per_epoch == pytest.approx(result.seconds / 2)
     assert "Run 3: tiny on stripes" in run.label
+    assert run.test_images == len(result.evaluation.predictions)
+    assert run.test_accuracy_interval == result.evaluation.accuracy_interval
     first = result.trained_model("stripes", ("left", "right"))
     second = result.trained_model("stripes", ("left", "right"))
     assert first.weights_version != second.weights_version

@@ -25,6 +25,8 @@ _GALLERY_COLUMNS: Final = 6
 def _metrics(shown: ShownResult) -> None:
     result = shown.result
     columns = st.columns(5)
+    evaluation = result.evaluation
+    low, high = evaluation.accuracy_interval
     columns[0].metric("Test accuracy", f"{result.test_accuracy:.1%}", border=True)
     columns[1].metric("Test loss", f"{result.test_loss:.3f}", border=True)
     stopped = " (stopped)" if result.stopped else ""
@@ -33,6 +35,11 @@ def _metrics(shown: ShownResult) -> None:
                       help="Wall time of training per epoch, validation included")
     columns[4].metric("Images / s", f"{result.samples_per_second:,.0f}", border=True,
                       help="Training images processed per second")
+    st.caption(
+        f"Test accuracy {result.test_accuracy:.1%} on {evaluation.test_images:,} test images: "
+        f"the true accuracy lies between {low:.1%} and {high:.1%} (95% interval), so runs "
+        "closer than that may differ by chance alone."
+    )
     for note in (*result.loss.warnings, *result.notes):
         st.warning(note, icon=":material/warning:")
 

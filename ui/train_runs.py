@@ -51,6 +51,11 @@ def _last(values: Sequence[float]) -> float | None:
     return values[-1] if values else None
 
 
+def _interval(run: TrainingRun) -> str:
+    interval = run.test_accuracy_interval
+    return f"{interval[0]:.1%} – {interval[1]:.1%}" if interval else "—"
+
+
 def _rows(runs: list[TrainingRun]) -> list[dict[str, Any]]:
     rows = []
     for position, run in enumerate(runs):
@@ -62,7 +67,8 @@ def _rows(runs: list[TrainingRun]) -> list[dict[str, Any]]:
             "learning rate": settings.resolved_learning_rate, "batch": settings.batch_size,
             "epochs": run.epochs_completed,
             "val accuracy": _last(run.history.get("val_accuracy", [])),
-            "test accuracy": run.test_accuracy, "s/epoch": round(run.seconds_per_epoch, 2),
+            "test accuracy": run.test_accuracy, "95% interval": _interval(run),
+            "s/epoch": round(run.seconds_per_epoch, 2),
             "changes from the run before": describe_changes(runs[position - 1], run)
             if position else "—",
         })  # fmt: skip
