@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -20,6 +21,12 @@ def _layout(figure: go.Figure, height: int = _HEIGHT) -> go.Figure:
     figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          legend={"orientation": "h", "y": -0.2})
     return figure
+
+
+def _epoch_axis(epochs: int) -> dict[str, object]:
+    """Whole-epoch ticks, at most about ten of them."""
+    return {"title_text": "epoch", "tickmode": "linear", "tick0": 0,
+            "dtick": max(1, math.ceil(epochs / 10))}
 
 
 def curves_figure(
@@ -43,7 +50,8 @@ def curves_figure(
             figure.add_scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers",
                                name=label, line={"color": colour}, legendgroup=label,
                                showlegend=column == 1, row=1, col=column)
-    figure.update_xaxes(title_text="epoch", range=[0, max(1, epochs or 1) + 0.1])
+    shown_epochs = max(1, epochs or 1)
+    figure.update_xaxes(range=[0, shown_epochs + 0.1], **_epoch_axis(shown_epochs))
     figure.update_yaxes(range=[0, 1.02], row=1, col=2)
     return _layout(figure)
 
@@ -94,11 +102,12 @@ History = Mapping[str, Sequence[float]]
 def runs_figure(runs: Sequence[tuple[str, History]], metric: str, title: str) -> go.Figure:
     """One line per run (label, history) for `metric`, e.g. "val_accuracy"."""
     figure = go.Figure()
+    longest = max((len(history.get(metric, ())) for _, history in runs), default=1)
     for label, history in runs:
         values = list(history.get(metric, ()))
         figure.add_scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers",
                            name=label)
-    figure.update_xaxes(title_text="epoch")
+    figure.update_xaxes(**_epoch_axis(longest))
     figure.update_yaxes(title_text=title)
     figure.update_layout(legend={"orientation": "v", "y": -0.25})
     return _layout(figure, height=360 + 22 * len(runs))
