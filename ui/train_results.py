@@ -36,9 +36,9 @@ def _metrics(shown: ShownResult) -> None:
     columns[4].metric("Images / s", f"{result.samples_per_second:,.0f}", border=True,
                       help="Training images processed per second")
     st.caption(
-        f"Test accuracy {result.test_accuracy:.1%} on {evaluation.test_images:,} test images: "
-        f"the true accuracy lies between {low:.1%} and {high:.1%} (95% interval), so runs "
-        "closer than that may differ by chance alone."
+        f"Measured on {evaluation.test_images:,} test images: with 95% confidence the accuracy "
+        f"on new images like these is between {low:.1%} and {high:.1%}. Runs that differ by "
+        "less than this margin may differ by chance alone."
     )
     for note in (*result.loss.warnings, *result.notes):
         st.warning(note, icon=":material/warning:")

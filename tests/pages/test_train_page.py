@@ -101,7 +101,7 @@ def test_training_end_to_end_shows_results_and_keeps_the_model_in_the_session() 
     assert len(runs) == 1 and isinstance(runs[0], TrainingRun)
     assert runs[0].seconds_per_epoch > 0 and runs[0].params == 8 * 10 + 288 * 10 + 10
     assert "Compare runs" in _texts(at.subheader)
-    assert "on 360 test images: the true accuracy lies between" in _texts(at.caption)
+    assert "Measured on 360 test images: with 95% confidence" in _texts(at.caption)
     runs_table = next(table.value for table in at.dataframe if "95% interval" in table.value)
     low, high = runs[0].test_accuracy_interval
     assert list(runs_table["95% interval"]) == [f"{low:.1%} – {high:.1%}"]
