@@ -38,7 +38,7 @@ def test_pair_indices_selects_one_cell_of_the_confusion_matrix() -> None:
 
 
 def test_wilson_interval_matches_published_values() -> None:
-    # Newcombe (1998), Statistics in Medicine 17:857, table I: 81/263 and 15/148.
+    # Newcombe (1998), Statistics in Medicine 17:857, Wilson score method: 81/263 and 15/148.
     assert wilson_interval(81 / 263, 263) == pytest.approx((0.2553, 0.3662), abs=5e-5)
     assert wilson_interval(15 / 148, 148) == pytest.approx((0.0624, 0.1605), abs=5e-5)
     assert wilson_interval(0.0, 10) == pytest.approx((0.0, 0.2775), abs=5e-5)
