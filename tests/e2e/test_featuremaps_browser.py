@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -45,7 +46,7 @@ def _mosaics(page: Any) -> Any:
 
 def test_uploading_an_image_shows_every_layers_mosaic(
     page: Any, app_url: str, wait_for_app: Callable[..., None],
-    screenshot: Callable[..., Path], tmp_path: Path,
+    screenshot: Callable[..., Path], download: Callable[..., bytes], tmp_path: Path,
 ) -> None:
     _open_page(page, app_url, wait_for_app)
     _choose_source(page, "Upload", wait_for_app)
@@ -64,11 +65,8 @@ def test_uploading_an_image_shows_every_layers_mosaic(
     widths = images.evaluate_all("els => els.map(e => e.naturalWidth)")
     assert all(width > 0 for width in widths)
     assert page.locator('[data-testid="stException"]').count() == 0
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download all mosaics (.zip)").click()
-    saved = tmp_path / "mosaics.zip"
-    download.value.save_as(saved)
-    names = zipfile.ZipFile(saved).namelist()
+    mosaics = download(page, page.get_by_role("button", name="Download all mosaics (.zip)"))
+    names = zipfile.ZipFile(io.BytesIO(mosaics)).namelist()
     assert len([name for name in names if name.endswith(".png")]) == SPATIAL_LAYERS
     screenshot(page, "featuremaps_upload_1280")
     page.set_viewport_size({"width": 1920, "height": 1080})

@@ -15,7 +15,7 @@ TRAINING_TIMEOUT_MS = 240_000
 
 def test_one_epoch_on_digits_shows_progress_curves_and_test_accuracy(
     page: Any, app_url: str, wait_for_app: Callable[..., None],
-    screenshot: Callable[..., Path],
+    screenshot: Callable[..., Path], download: Callable[..., bytes],
 ) -> None:
     page.goto(app_url)
     wait_for_app(page)
@@ -44,32 +44,14 @@ def test_one_epoch_on_digits_shows_progress_curves_and_test_accuracy(
     page.get_by_role("tab", name="Confusion matrix").click()
     page.get_by_text(re.compile(r"test image\(s\) of")).wait_for()
     page.get_by_role("tab", name="Download").click()
-    bundle = _download(page, page.get_by_role("button", name=re.compile("Bundle: architecture")),
-                       screenshot)
-    loaded = load_bundle(bundle)
+    bundle_button = page.get_by_role("button", name=re.compile("Bundle: architecture"))
+    loaded = load_bundle(download(page, bundle_button))
     assert loaded.spec == get_preset("chollet-mnist-convnet")
     assert loaded.dataset_name == "digits" and len(loaded.class_names) == 10
     screenshot(page, "train_1280x800", full_page=True)
     page.set_viewport_size({"width": 1920, "height": 1080})
     wait_for_app(page)
     screenshot(page, "train_1920x1080", full_page=True)
-
-
-def _download(page: Any, button: Any, screenshot: Callable[..., Path]) -> bytes:
-    """The file a download button gives, clicking it a second time if the first click
-    brought nothing within 30 s (seen once in a full CI run, never alone; the screenshot
-    of that moment is kept for whoever looks into it)."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-
-    try:
-        with page.expect_download(timeout=30_000) as first:
-            button.click()
-        return Path(first.value.path()).read_bytes()
-    except PlaywrightTimeoutError:
-        screenshot(page, "download_first_click_got_nothing", full_page=True)
-    with page.expect_download(timeout=30_000) as second:
-        button.click()
-    return Path(second.value.path()).read_bytes()
 
 
 def _upload(page: Any, label_text: str, path: Path) -> None:
