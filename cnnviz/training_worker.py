@@ -173,11 +173,21 @@ class WorkerPool:
         self._busy = 0
         self._lock = threading.Lock()
 
+    def _drop_dead_idle(self) -> None:
+        """Close the idle workers whose process has ended. Callers hold `self._lock`."""
+        live = []
+        for worker in self._idle:
+            if worker.alive:
+                live.append(worker)
+            else:
+                worker.close()
+        self._idle = live
+
     def warm(self) -> None:
         """Start workers now, up to `keep` in all, so that the next trainings do not wait
         for a worker to import TensorFlow (seconds)."""
         with self._lock:
-            self._idle = [worker for worker in self._idle if worker.alive]
+            self._drop_dead_idle()
             while len(self._idle) + self._busy < self.keep:
                 self._idle.append(TrainingWorker())
 
@@ -185,9 +195,8 @@ class WorkerPool:
     def worker(self) -> Iterator[TrainingWorker]:
         """An idle worker (or a new one) for one training; a broken one is not reused."""
         with self._lock:
-            live = [worker for worker in self._idle if worker.alive]
-            worker = live.pop() if live else None
-            self._idle = live
+            self._drop_dead_idle()
+            worker = self._idle.pop() if self._idle else None
             self._busy += 1
         worker = worker or TrainingWorker()
         healthy = False
