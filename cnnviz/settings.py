@@ -55,9 +55,11 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 def _coerce(field: dataclasses.Field[Any], raw: Any, origin: str) -> Any:
     if field.type in ("bool", bool):
+        if isinstance(raw, bool):
+            return raw
         text = str(raw).strip().lower()
-        if isinstance(raw, bool) or text in _TRUE + _FALSE:
-            return raw if isinstance(raw, bool) else text in _TRUE
+        if text in _TRUE + _FALSE:
+            return text in _TRUE
         raise SettingsError(f"{origin}: {field.name} must be true or false, got {raw!r}")
     if field.type in ("int", int):
         try:
