@@ -131,14 +131,12 @@ class TrainingRun:
     seconds_per_epoch: float
     epochs_completed: int
     stopped: bool
+    test_images: int
     class_names: tuple[str, ...] = ()
-    test_images: int = 0
 
     @property
-    def test_accuracy_interval(self) -> tuple[float, float] | None:
-        """The 95 % interval of the test accuracy; None when the test-set size is unknown."""
-        if self.test_images <= 0:
-            return None
+    def test_accuracy_interval(self) -> tuple[float, float]:
+        """The 95 % interval of the test accuracy over `test_images` images."""
         return wilson_interval(self.test_accuracy, self.test_images)
 
     @property

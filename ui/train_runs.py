@@ -52,8 +52,8 @@ def _last(values: Sequence[float]) -> float | None:
 
 
 def _interval(run: TrainingRun) -> str:
-    interval = run.test_accuracy_interval
-    return f"{interval[0]:.1%} – {interval[1]:.1%}" if interval else "—"
+    low, high = run.test_accuracy_interval
+    return f"{low:.1%} – {high:.1%}"
 
 
 def _rows(runs: list[TrainingRun]) -> list[dict[str, Any]]:
