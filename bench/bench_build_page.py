@@ -113,8 +113,7 @@ def server_reruns(spec: ModelSpec, repeats: int) -> tuple[float, float]:
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "CNNVIZ_WARM_UP": "false"})
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -147,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time reruns of a real streamlit server over its websocket")
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args(argv)
-    # The page alone: no background TensorFlow warm-up to share the interpreter with.
+    # The page alone, here and in the server started below (it inherits the environment):
+    # no background TensorFlow warm-up to share the interpreter with.
     os.environ["CNNVIZ_WARM_UP"] = "false"
 
     name, spec = largest_preset()
