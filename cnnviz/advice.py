@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any, Literal
 
 from cnnviz import formulas as fx
-from cnnviz.errors import SpecError
+from cnnviz.errors import LimitError, SpecError
 from cnnviz.layers import (
     ActivationSpec,
     BatchNormalizationSpec,
@@ -29,6 +29,8 @@ from cnnviz.layers import (
     SeparableConv2DSpec,
     SpatialDropout2DSpec,
 )
+from cnnviz.limits import check_activation_bytes, model_limit_errors
+from cnnviz.settings import Settings
 from cnnviz.shapes import ModelSummary, readable_size, summarize
 from cnnviz.spec import ModelSpec
 
@@ -282,13 +284,20 @@ def _heavy_dense(spec: ModelSpec, summary: ModelSummary) -> list[Advice]:
     return advice
 
 
-def _activation_memory(spec: ModelSpec, summary: ModelSummary, limit: int | None) -> list[Advice]:
-    if limit is None or summary.activation_bytes <= limit or not summary.layers:
+def _activation_memory(
+    spec: ModelSpec, summary: ModelSummary, host: Settings | None
+) -> list[Advice]:
+    if host is None or not summary.layers:
+        return []
+    try:
+        check_activation_bytes(summary.activation_bytes, host)
+    except LimitError as error:
+        problem = error.message
+    else:
         return []
     largest = max(summary.layers, key=lambda row: row.output_bytes)
     message = (
-        f"One image's activations take {readable_size(summary.activation_bytes)}, more than "
-        f"the {readable_size(limit)} this server allows; the largest map is this layer's "
+        f"{problem} The largest map is this layer's "
         f"{fx.by(largest.output_shape)} ({readable_size(largest.output_bytes)})."
     )
     fixes: tuple[Fix, ...] = ()
@@ -298,12 +307,11 @@ def _activation_memory(spec: ModelSpec, summary: ModelSummary, limit: int | None
     return [Advice("warning", largest.index, message, fixes)]
 
 
-def _parameter_limit(summary: ModelSummary, limit: int | None) -> list[Advice]:
-    if limit is None or summary.total_params <= limit:
+def _model_limits(spec: ModelSpec, summary: ModelSummary, host: Settings | None) -> list[Advice]:
+    if host is None:
         return []
-    return [Advice("warning", None,
-                   f"The model has {summary.total_params:,} parameters; this server trains "
-                   f"models of up to {limit:,}.")]
+    return [Advice("warning", None, error.message)
+            for error in model_limit_errors(len(spec.layers), summary.total_params, host)]
 
 
 def advise(
@@ -311,10 +319,12 @@ def advise(
     *,
     summary: ModelSummary | None = None,
     num_classes: int | None = None,
-    max_activation_bytes: int | None = None,
-    max_params: int | None = None,
+    host: Settings | None = None,
 ) -> tuple[Advice, ...]:
-    """The error that stops the model (if any) first, then warnings in stack order."""
+    """The error that stops the model (if any) first, then warnings in stack order.
+
+    With `host`, the host's limits on the model (layers, parameters, feature-map memory)
+    are warnings too."""
     summary = summary if summary is not None else summarize(spec)
     advice: list[Advice] = []
     if summary.error is not None:
@@ -323,8 +333,8 @@ def advise(
         *_dense_on_image(spec, summary),
         *_classes(spec, summary, num_classes),
         *_heavy_dense(spec, summary),
-        *_activation_memory(spec, summary, max_activation_bytes),
-        *_parameter_limit(summary, max_params),
+        *_activation_memory(spec, summary, host),
+        *_model_limits(spec, summary, host),
     ]
     warnings.sort(key=lambda item: -1 if item.layer_index is None else item.layer_index)
     return (*advice, *warnings)

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from cnnviz.archfile import MAX_FILE_BYTES, dump_architecture, load_architecture
-from cnnviz.settings import get_settings, setting_source
+from cnnviz.limits import check_layers, check_params, check_upload_bytes
+from cnnviz.settings import Settings
 from cnnviz.shapes import validate
 from cnnviz.spec import ModelSpec, SpecError
 
@@ -202,28 +203,22 @@ def _weights_for(layer: Any, arrays: Any, name: str) -> list[np.ndarray]:
     return values
 
 
-def _check_upload_size(size: int, max_bytes: int) -> None:
-    if size > max_bytes:
-        raise BundleError(
-            f"The bundle is {size:,} bytes, more than this server accepts ({max_bytes:,}); "
-            f"the host can raise {setting_source('max_upload_bytes')}."
-        )
-
-
-def _reader(source: bytes | str | os.PathLike[str], max_bytes: int) -> Callable[[str, int], bytes]:
+def _reader(
+    source: bytes | str | os.PathLike[str], host: Settings | None
+) -> Callable[[str, int], bytes]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.is_dir():
             return lambda name, limit: _folder_member(path, name, limit)
         if not path.is_file():
             raise BundleError(f"{path} is neither a bundle .zip file nor a bundle folder.")
-        _check_upload_size(path.stat().st_size, max_bytes)
+        check_upload_bytes(path.stat().st_size, "The bundle", host)
         try:
             source = path.read_bytes()
         except OSError as error:
             raise BundleError(f"{path} cannot be read: {error.strerror or error}.") from None
     data = bytes(source)
-    _check_upload_size(len(data), max_bytes)
+    check_upload_bytes(len(data), "The bundle", host)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError):
@@ -234,25 +229,20 @@ def _reader(source: bytes | str | os.PathLike[str], max_bytes: int) -> Callable[
 
 
 def load_bundle(
-    source: bytes | str | os.PathLike[str], *, max_bytes: int | None = None
+    source: bytes | str | os.PathLike[str], *, host: Settings | None = None
 ) -> LoadedBundle:
     """A bundle (zip bytes, a .zip path or a bundle folder) → the rebuilt, trained model.
 
-    Raises `BundleError` naming the part that is wrong.
+    Raises `BundleError` naming the part that is wrong, `LimitError` over a host limit.
     """
-    max_bytes = get_settings().max_upload_bytes if max_bytes is None else max_bytes
-    read = _reader(source, max_bytes)
+    read = _reader(source, host)
     try:
         spec = load_architecture(read(ARCHITECTURE, MAX_FILE_BYTES))
     except SpecError as error:
         raise BundleError(f"{ARCHITECTURE} in the bundle: {error.message}") from None
     summary = validate(spec)
-    limit = get_settings().max_params
-    if limit and summary.total_params > limit:
-        raise BundleError(
-            f"The bundled model has {summary.total_params:,} parameters, more than this "
-            f"server allows ({limit:,}); the host can raise {setting_source('max_params')}."
-        )
+    check_layers(len(spec.layers), host)
+    check_params(summary.total_params, host)
     dataset, class_names, accuracy = _metadata(read(METADATA, _METADATA_BYTES))
     weights_limit = summary.total_params * 8 + _NPY_OVERHEAD * (4 * len(spec.layers) + 1)
     raw_weights = read(WEIGHTS, weights_limit)

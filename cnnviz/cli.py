@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnviz.archfile import load_architecture
+from cnnviz.errors import LimitError
 from cnnviz.export import keras_code
 from cnnviz.presets import PRESETS, get_preset
 from cnnviz.shapes import ModelSummary, readable_size, validate
@@ -150,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         status: int = args.func(args)
-    except (CliError, SpecError) as error:
+    except (CliError, SpecError, LimitError) as error:
         print(f"cnnviz {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,11 +1,16 @@
-"""The one exception type for an architecture that Keras would not accept."""
+"""Typed errors of the core.
+
+    ValueError
+    ├── SpecError   an architecture that Keras would not accept
+    └── LimitError  over one of the host's limits (names the setting that raises it)
+"""
 
 from __future__ import annotations
 
 import reprlib
 from dataclasses import dataclass
 
-__all__ = ["SpecError", "LayerRef", "short_repr"]
+__all__ = ["LimitError", "SpecError", "LayerRef", "short_repr"]
 
 _SHORT = reprlib.Repr()
 _SHORT.maxlevel = 3
@@ -88,3 +93,24 @@ def _rebuild(
 ) -> SpecError:
     return SpecError(problem, field=field, received=received, fix=fix, layer=layer)
 
+
+
+class LimitError(ValueError):
+    """Over a host limit: what was asked, the limit, and the setting a host raises it with."""
+
+    def __init__(self, message: str, *, setting: str, limit: int, received: int) -> None:
+        self.setting = setting
+        self.limit = limit
+        self.received = received
+        super().__init__(message)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (_rebuild_limit, (self.message, self.setting, self.limit, self.received))
+
+
+def _rebuild_limit(message: str, setting: str, limit: int, received: int) -> LimitError:
+    return LimitError(message, setting=setting, limit=limit, received=received)

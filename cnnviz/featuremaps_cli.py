@@ -118,10 +118,8 @@ def _load_bundle(path: Path) -> LoadedModel:
 
 def _read_image(path: Path) -> Any:
     """The decoded image (a PIL image), checked before any model is loaded."""
-    from cnnviz.images import ImageError, decode_image
-    from cnnviz.settings import get_settings
+    from cnnviz.images import ImageError, decode_upload
 
-    settings = get_settings()
     if not path.is_file():
         raise CliError(f"--image {path} does not exist or is not a file")
     try:
@@ -129,12 +127,7 @@ def _read_image(path: Path) -> Any:
     except OSError as error:
         raise CliError(f"cannot read {path}: {error.strerror or error}") from None
     try:
-        return decode_image(
-            data,
-            filename=path.name,
-            max_bytes=settings.max_upload_bytes,
-            max_pixels=settings.max_image_pixels,
-        )
+        return decode_upload(data, filename=path.name)
     except ImageError as error:
         raise CliError(str(error)) from None
 
@@ -161,22 +154,16 @@ def _predictions(
 def run(args: argparse.Namespace) -> int:
     from cnnviz.activations import ActivationError, extract_activations
     from cnnviz.images import ImageError, to_model_input
+    from cnnviz.limits import check_activation_bytes
     from cnnviz.mosaic import LAYER_MIN_TILE, model_scale, mosaic_png
-    from cnnviz.settings import get_settings, setting_source
-    from cnnviz.shapes import readable_size, validate
+    from cnnviz.shapes import validate
 
     image_path, out = Path(args.image), Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {out} is a file; give a folder (it is created if missing)")
     picture = _read_image(image_path)
     loaded = load_model_for_cli(args)
-    needed = validate(loaded.spec).activation_bytes
-    limit = get_settings().max_activation_bytes
-    if needed > limit:
-        raise CliError(
-            f"the feature maps of one image need {readable_size(needed)}, more than the limit "
-            f"of {readable_size(limit)}; raise {setting_source('max_activation_bytes')}"
-        )
+    check_activation_bytes(validate(loaded.spec).activation_bytes)
     try:
         x = to_model_input(picture, loaded.spec.input_shape)
         activations = extract_activations(loaded.model, x)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+if TYPE_CHECKING:
+    from cnnviz.settings import Settings
 
 __all__ = [
     "ALLOWED_FORMATS",
@@ -14,6 +17,7 @@ __all__ = [
     "array_to_image",
     "check_input_shape",
     "decode_image",
+    "decode_upload",
     "read_image_size",
     "to_model_input",
 ]
@@ -197,6 +201,21 @@ def decode_image(
         return _decode_pixels(image, _label(filename))
     finally:
         image.close()
+
+
+def decode_upload(
+    data: bytes, *, filename: str | None = None, host: Settings | None = None
+) -> Image.Image:
+    """`decode_image` under the host's limits: `LimitError` names the setting that was hit."""
+    from cnnviz.limits import check_image_pixels, check_upload_bytes
+
+    label = _label(filename)
+    size = len(data) if isinstance(data, (bytes, bytearray, memoryview)) else 0
+    check_upload_bytes(size, label, host)
+    width, height = read_image_size(data, filename=filename, max_bytes=max(size, 1))
+    check_image_pixels(width, height, label, host)
+    return decode_image(data, filename=filename, max_bytes=max(size, 1),
+                        max_pixels=max(width * height, 1))
 
 
 def _decode_pixels(image: Image.Image, label: str) -> Image.Image:

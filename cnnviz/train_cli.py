@@ -20,6 +20,7 @@ import threading
 from typing import Any
 
 from cnnviz.cli import CliError, add_architecture_arguments, read_spec
+from cnnviz.errors import LimitError
 from cnnviz.progress import TrainingProgress
 from cnnviz.training_settings import OPTIMIZERS, TrainingError, TrainingSettings
 
@@ -141,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     previous = _stop_on_interrupt(stop)
     try:
         result = train(spec, fitted, settings, progress=_StderrReporter(), stop_event=stop)
-    except TrainingError as error:
+    except (TrainingError, LimitError) as error:
         raise CliError(str(error)) from None
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -200,8 +200,7 @@ def train(
         raise TrainingError(loss.problem)
     if dataset.y_train.max(initial=0) >= dataset.num_classes:
         raise TrainingError("Some training labels are not below the number of classes.")
-    limit = host.max_train_samples
-    x_fit, y_fit, x_val, y_val, notes = split_training_data(dataset, settings, limit)
+    x_fit, y_fit, x_val, y_val, notes = split_training_data(dataset, settings, host)
     steps = math.ceil(len(x_fit) / settings.batch_size)
     model = build_compiled_model(spec, settings, loss, steps)
     from cnnviz.training_callback import ProgressCallback

@@ -7,7 +7,8 @@ import dataclasses
 import numpy as np
 
 from cnnviz.dataset_base import Dataset
-from cnnviz.settings import Settings, get_settings, setting_source
+from cnnviz.limits import check_epochs, check_layers, check_params, train_samples_cap
+from cnnviz.settings import Settings
 from cnnviz.shapes import validate
 from cnnviz.spec import ModelSpec
 from cnnviz.training_settings import TrainingError, TrainingSettings
@@ -18,20 +19,11 @@ __all__ = ["check_training_limits", "fit_dataset_to_input", "split_training_data
 def check_training_limits(
     spec: ModelSpec, dataset: Dataset, settings: TrainingSettings, host: Settings | None = None
 ) -> int:
-    """The model's parameter count, or `TrainingError` naming the limit that was hit."""
-    host = host or get_settings()
-    if host.max_epochs and settings.epochs > host.max_epochs:
-        raise TrainingError(
-            f"{settings.epochs} epochs is more than this server allows ({host.max_epochs}). "
-            f"Choose fewer, or ask the host to raise {setting_source('max_epochs')}."
-        )
+    """The model's parameter count; `LimitError` names a host limit that was hit."""
+    check_epochs(settings.epochs, host)
+    check_layers(len(spec.layers), host)
     params = validate(spec).total_params
-    if host.max_params and params > host.max_params:
-        raise TrainingError(
-            f"The model has {params:,} parameters, more than this server trains "
-            f"({host.max_params:,}). Make it smaller (fewer filters or a smaller Dense layer), "
-            f"or ask the host to raise {setting_source('max_params')}."
-        )
+    check_params(params, host)
     if dataset.input_shape != spec.input_shape:
         raise TrainingError(
             f"The data is {_shape(dataset.input_shape)} but the model expects "
@@ -59,17 +51,15 @@ def fit_dataset_to_input(dataset: Dataset, input_shape: tuple[int, int, int]) ->
 
 
 def split_training_data(
-    dataset: Dataset, settings: TrainingSettings, limit: int
+    dataset: Dataset, settings: TrainingSettings, host: Settings | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, list[str]]:
-    """Shuffled train/validation arrays (seeded), at most `limit` training images."""
+    """Shuffled train/validation arrays (seeded), at most the host's training images."""
     notes: list[str] = []
     order = np.random.default_rng(settings.seed).permutation(len(dataset.x_train))
-    if limit and len(order) > limit:
-        notes.append(
-            f"Trained on {limit:,} of the {len(order):,} training images, the most this server "
-            f"uses; the host can raise {setting_source('max_train_samples')}."
-        )
-        order = order[:limit]
+    used, note = train_samples_cap(len(order), host)
+    if note is not None:
+        notes.append(note)
+        order = order[:used]
     n_val = int(round(len(order) * settings.validation_split))
     if settings.validation_split and n_val == 0:
         notes.append("Too few images to hold some out for validation; none were held out.")

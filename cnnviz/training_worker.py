@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Final
 
 from cnnviz.dataset_base import Dataset, DatasetError
-from cnnviz.errors import SpecError
+from cnnviz.errors import LimitError, SpecError
 from cnnviz.progress import ProgressCallable, StopSignal
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
@@ -36,7 +36,7 @@ _POLL_SECONDS: Final = 0.2
 
 
 def _failure(error: BaseException) -> str:
-    if isinstance(error, (TrainingError, DatasetError, SpecError)):
+    if isinstance(error, (TrainingError, DatasetError, SpecError, LimitError)):
         return str(error)
     if isinstance(error, MemoryError):
         return "The training ran out of memory. A smaller batch size, model or dataset helps."

@@ -18,9 +18,7 @@ from ui.state import RUNS_KEY, current_spec, selected_layer, sync_url, take_noti
 settings = get_settings()
 spec = current_spec()
 summary = summarize(spec)
-advice = advise(spec, summary=summary, num_classes=known_num_classes(),
-                max_activation_bytes=settings.max_activation_bytes,
-                max_params=settings.max_params)
+advice = advise(spec, summary=summary, num_classes=known_num_classes(), host=settings)
 
 title, history = st.columns([3, 1], vertical_alignment="bottom")
 title.header(f"Build · {spec.name}", anchor=False)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.activations import class_probabilities
+from cnnviz.errors import LimitError
 from cnnviz.images import ImageError
+from cnnviz.limits import check_activation_bytes
 from cnnviz.loss_choice import final_activation
-from cnnviz.settings import get_settings, setting_source
-from cnnviz.shapes import readable_size, summarize
+from cnnviz.shapes import summarize
 from ui.featuremaps_filters import show_filters
 from ui.featuremaps_gradcam import show_gradcam
 from ui.featuremaps_image import choose_image, model_view, show_input, shown_picture
@@ -36,12 +37,10 @@ if summary.error is not None:
 if not spec.layers:
     st.info("The model has no layers yet. Add some on the Build page.")
     st.stop()
-limit = get_settings().max_activation_bytes
-if summary.activation_bytes > limit:
-    st.error(f"One image through this model makes {readable_size(summary.activation_bytes)} "
-             f"of feature maps, more than this server allows ({readable_size(limit)}). Use a "
-             f"smaller input or fewer filters; the host can raise "
-             f"{setting_source('max_activation_bytes')}.")
+try:
+    check_activation_bytes(summary.activation_bytes)
+except LimitError as error:
+    st.error(error.message)
     st.stop()
 
 try:

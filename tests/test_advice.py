@@ -15,6 +15,7 @@ from cnnviz.advice import (
 )
 from cnnviz.layers import Conv2DSpec
 from cnnviz.presets import PRESETS
+from cnnviz.settings import Settings
 from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec, SpecError, layer_from_dict
 
@@ -123,20 +124,30 @@ def test_a_dense_after_flatten_holding_most_parameters_is_flagged() -> None:
 def test_activation_memory_above_the_limit_points_at_the_largest_map() -> None:
     spec = PRESETS["vgg16-base"]
     summary = summarize(spec)
-    warning = _only(advise(spec, max_activation_bytes=summary.activation_bytes - 1), "warning")
+    host = Settings(max_activation_bytes=summary.activation_bytes - 1)
+    warning = _only(advise(spec, host=host), "warning")
     largest = max(summary.layers, key=lambda row: row.output_bytes)
     assert warning.layer_index == largest.index
     smaller = warning.fixes[0].apply(spec)
     assert summarize(smaller).activation_bytes < summary.activation_bytes
-    assert not advise(spec, max_activation_bytes=summary.activation_bytes)
+    assert "CNNVIZ_MAX_ACTIVATION_BYTES" in warning.message
+    assert not advise(spec, host=Settings(max_activation_bytes=summary.activation_bytes))
 
 
 def test_too_many_parameters_for_the_server_is_a_model_wide_warning() -> None:
     spec = PRESETS["keras-mnist-cnn"]
     total = summarize(spec).total_params
-    limit_warnings = [item for item in advise(spec, max_params=total - 1)
+    limit_warnings = [item for item in advise(spec, host=Settings(max_params=total - 1))
                       if item.layer_index is None]
     assert len(limit_warnings) == 1 and f"{total:,}" in limit_warnings[0].message
+    assert "CNNVIZ_MAX_PARAMS" in limit_warnings[0].message
+
+
+def test_too_many_layers_for_the_server_is_a_model_wide_warning() -> None:
+    spec = PRESETS["keras-mnist-cnn"]
+    host = Settings(max_layers=len(spec.layers) - 1)
+    limit_warnings = [item for item in advise(spec, host=host) if item.layer_index is None]
+    assert len(limit_warnings) == 1 and "CNNVIZ_MAX_LAYERS" in limit_warnings[0].message
 
 
 def test_strides_with_dilation_get_two_config_fixes_that_both_construct() -> None:

@@ -16,7 +16,9 @@ from cnnviz.bundle import (
     load_bundle,
     write_bundle_folder,
 )
+from cnnviz.errors import LimitError
 from cnnviz.layers import Conv2DSpec
+from cnnviz.settings import Settings
 from cnnviz.training import TrainingSettings, train
 
 CLASSES = ("left", "right")
@@ -162,8 +164,15 @@ def test_weights_that_unpack_to_far_too_much_are_refused(bundle) -> None:  # typ
 def test_not_a_zip_and_too_large_are_clear() -> None:
     with pytest.raises(BundleError, match="not a zip bundle"):
         load_bundle(b"hello")
-    with pytest.raises(BundleError, match="max_upload_bytes"):
-        load_bundle(b"x" * 100, max_bytes=10)
+    with pytest.raises(LimitError, match="CNNVIZ_MAX_UPLOAD_BYTES"):
+        load_bundle(b"x" * 100, host=Settings(max_upload_bytes=10))
+
+
+def test_a_bundle_over_the_host_model_limits_names_the_setting(bundle) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(LimitError, match="CNNVIZ_MAX_PARAMS"):
+        load_bundle(bundle, host=Settings(max_params=10))
+    with pytest.raises(LimitError, match="CNNVIZ_MAX_LAYERS"):
+        load_bundle(bundle, host=Settings(max_layers=1))
 
 
 def test_metadata_needs_class_names(bundle) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz.images import ImageError, array_to_image, decode_image, to_model_input
+from cnnviz.errors import LimitError
+from cnnviz.images import ImageError, array_to_image, decode_upload, to_model_input
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
 from ui.featuremaps_state import kept_widget
@@ -62,11 +63,9 @@ def _handed_over() -> ChosenImage | None:
 
 def _decoded(data: bytes, filename: str | None, source: str,
              label: str | None = None) -> ChosenImage | None:
-    settings = get_settings()
     try:
-        picture = decode_image(data, filename=filename, max_bytes=settings.max_upload_bytes,
-                               max_pixels=settings.max_image_pixels)
-    except ImageError as error:
+        picture = decode_upload(data, filename=filename)
+    except (ImageError, LimitError) as error:
         st.error(str(error))
         return None
     return _latest(source, ChosenImage(picture, label or filename or source, source), "")

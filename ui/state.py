@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnnviz.errors import LimitError
+from cnnviz.limits import check_layers
 from cnnviz.presets import get_preset
 from cnnviz.spec import ModelSpec, SpecError
 from cnnviz.urlcodec import decode_spec, encode_spec
@@ -58,11 +60,13 @@ def _spec_from_url() -> ModelSpec | None:
     if raw is None:
         return None
     try:
-        return decode_spec(raw)
-    except SpecError as error:
+        spec = decode_spec(raw)
+        check_layers(len(spec.layers))
+    except (SpecError, LimitError) as error:
         show_notice(f"The architecture in this link could not be opened. {error.message} "
                     "The default model is shown instead.")
         return None
+    return spec
 
 
 def ensure_defaults() -> None:
@@ -85,10 +89,24 @@ def refresh_widgets() -> None:
     st.session_state[_EPOCH_KEY] = widget_epoch() + 1
 
 
+def _over_layer_limit(spec: ModelSpec, previous: ModelSpec | None) -> bool:
+    """True (with a notice naming the setting) when `spec` grows past the host's layer limit."""
+    if previous is not None and len(spec.layers) <= len(previous.layers):
+        return False  # removing layers is always allowed, even over the limit
+    try:
+        check_layers(len(spec.layers))
+    except LimitError as error:
+        show_notice(f"That change was not made: {error.message}")
+        return True
+    return False
+
+
 def set_spec(spec: ModelSpec, *, record: bool = True, from_widgets: bool = False) -> None:
-    """Make `spec` the session's architecture; `record` keeps the old one for undo."""
+    """Make `spec` the session's architecture; `record` keeps the old one for undo.
+
+    A model with more layers than the host allows is refused with a notice."""
     previous = st.session_state.get(SPEC_KEY)
-    if previous == spec:
+    if previous == spec or _over_layer_limit(spec, previous):
         return
     if record and previous is not None:
         past = [*st.session_state.get(_PAST_KEY, []), previous][-MAX_HISTORY:]

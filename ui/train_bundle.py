@@ -7,6 +7,7 @@ from typing import Final
 import streamlit as st
 
 from cnnviz.bundle import BundleError, load_bundle
+from cnnviz.errors import LimitError
 from cnnviz.training import TrainedModel
 from ui.state import TRAINED_KEY, set_spec
 
@@ -24,7 +25,7 @@ def bundle_loader(*, frozen: bool) -> None:
     try:
         with st.spinner("Rebuilding the model and loading its weights…"):
             loaded = load_bundle(upload.getvalue())
-    except BundleError as error:
+    except (BundleError, LimitError) as error:
         st.error(f"{upload.name}: {error}", icon=":material/error:")
         return
     st.session_state[_LOADED_KEY] = upload.file_id

@@ -22,6 +22,8 @@ from cnnviz.datasets import (
     load_image_folder,
     load_npz,
 )
+from cnnviz.errors import LimitError
+from cnnviz.limits import check_upload_bytes
 from cnnviz.settings import get_settings, setting_source
 from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
@@ -107,11 +109,12 @@ def _uploaded() -> Dataset | None:
         try:
             with st.spinner(f"Reading {upload.name}…"):
                 data = upload.getvalue()
+                check_upload_bytes(len(data), upload.name)
                 if upload.name.lower().endswith(".npz"):
                     loaded: Dataset | str = load_npz(data, name=stem, max_bytes=limit)
                 else:
                     loaded = load_image_folder(data, name=stem, max_bytes=limit)
-        except DatasetError as error:
+        except (DatasetError, LimitError) as error:
             loaded = f"{upload.name}: {error}"
         cached = (upload.file_id, loaded)
         st.session_state[_UPLOADED_KEY] = cached

@@ -16,6 +16,7 @@ import streamlit as st
 
 from cnnviz.concurrency import QueueCancelled, training_slots
 from cnnviz.dataset_base import Dataset, DatasetError
+from cnnviz.errors import LimitError
 from cnnviz.progress import TrainingProgress
 from cnnviz.spec import ModelSpec, SpecError
 from cnnviz.training_settings import TrainingError, TrainingSettings
@@ -93,7 +94,7 @@ class TrainingJob:
             self.state = "stopped" if self.result.stopped else "finished"
         except QueueCancelled:
             self.state = "cancelled"
-        except (TrainingError, DatasetError, SpecError) as error:
+        except (TrainingError, DatasetError, SpecError, LimitError) as error:
             self.error, self.state = str(error), "failed"
         except Exception as error:  # the page must show a message, never a traceback
             self.error = f"Training failed unexpectedly ({type(error).__name__}: {error})."

@@ -12,9 +12,9 @@ import streamlit as st
 
 from cnnviz.concurrency import training_slots
 from cnnviz.dataset_base import Dataset
+from cnnviz.limits import model_limit_errors
 from cnnviz.loss_choice import LossChoice
 from cnnviz.progress import TrainingProgress
-from cnnviz.settings import get_settings, setting_source
 from cnnviz.shapes import ModelSummary
 from cnnviz.spec import ModelSpec
 from cnnviz.training_settings import TrainingSettings
@@ -31,13 +31,11 @@ def training_blocker(
     loss: LossChoice | None, settings: TrainingSettings | None,
 ) -> str | None:
     """Why the Train button is disabled, in words; None when training can start."""
-    host = get_settings()
     if summary.error is not None:
         return f"The model has an error; fix it on the Build page. {summary.error.message}"
-    if host.max_params and summary.total_params > host.max_params:
-        return (f"The model has {summary.total_params:,} parameters, more than this server "
-                f"trains ({host.max_params:,}); the host can raise "
-                f"{setting_source('max_params')}.")
+    over = model_limit_errors(len(summary.layers), summary.total_params)
+    if over:
+        return over[0].message
     if dataset is None:
         return "Choose a dataset first."
     if not shapes_match:
