@@ -30,6 +30,7 @@ __all__ = [
     "load_dataset",
     "load_image_folder",
     "load_npz",
+    "missing_download",
 ]
 
 BUILTIN_DATASETS: Final = ("digits", "shapes", "mnist", "fashion_mnist", "cifar10")
@@ -116,10 +117,28 @@ def _shapes(seed: int) -> Dataset:
     return Dataset("shapes", x_train, y_train, x_test, y_test, SHAPE_NAMES)
 
 
-def _keras_download_error(name: str, exc: Exception) -> DatasetError:
+def _keras_files(name: str) -> tuple[str, list[str], str]:
+    """(the folder Keras reads `name` from, the files missing there, where to get them)."""
     subfolder, files, origin = _KERAS_FILES[name]
     folder = os.path.join(keras_datasets_dir(), *subfolder.split("/")[1:])
-    missing = [f for f in files if not os.path.exists(os.path.join(folder, f))]
+    return folder, [f for f in files if not os.path.exists(os.path.join(folder, f))], origin
+
+
+def missing_download(name: str) -> str | None:
+    """None when `name` loads without a download; else a calm note naming the file(s) and
+    the folder to put them in (a built-in name that needs no download gives None too)."""
+    key = str(name).strip().lower().replace("-", "_")
+    if key not in _KERAS_FILES:
+        return None
+    folder, missing, origin = _keras_files(key)
+    if not missing:
+        return None
+    return (f"{key} is not downloaded yet: put {', '.join(missing)} in {folder} "
+            f"(from {origin}).")
+
+
+def _keras_download_error(name: str, exc: Exception) -> DatasetError:
+    folder, missing, origin = _keras_files(name)
     reason = f"{type(exc).__name__}: {exc}"
     if not missing:
         return DatasetError(

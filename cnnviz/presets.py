@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnnviz.spec import ModelSpec, SpecError
+from cnnviz.synthetic_shapes import SHAPE_NAMES
 
 __all__ = ["PRESETS", "PRESET_DESCRIPTIONS", "get_preset", "preset_names"]
 
@@ -134,14 +135,15 @@ _SOURCES: dict[str, tuple[str, list[int], list[Layer]]] = {
         ],
     ),
     "tiny-vgg-32": (
-        "Tiny VGG for 32×32×3 images (the generated shapes dataset), same padding.",
+        f"Tiny VGG for the built-in shapes dataset: 32×32×3 images, same padding, "
+        f"{len(SHAPE_NAMES)} outputs (one per shape).",
         [32, 32, 3],
         [
             _conv(10, 3, activation="relu", padding="same"),
             _conv(10, 3, activation="relu", padding="same"), _layer("MaxPooling2D"),
             _conv(10, 3, activation="relu", padding="same"),
             _conv(10, 3, activation="relu", padding="same"), _layer("MaxPooling2D"),
-            _layer("Flatten"), _layer("Dense", units=10, activation="softmax"),
+            _layer("Flatten"), _layer("Dense", units=len(SHAPE_NAMES), activation="softmax"),
         ],
     ),
     "mini-mobilenet": (

@@ -27,7 +27,7 @@ st.title(f"Train · {spec.name}")
 data_column, settings_column = st.columns(2, gap="large")
 with data_column:
     st.subheader("Data")
-    dataset = choose_dataset()
+    dataset = choose_dataset(spec)
     shapes_match = dataset is not None and fit_choice(spec, dataset, frozen=frozen)
 with settings_column:
     st.subheader("Settings")

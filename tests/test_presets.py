@@ -72,3 +72,12 @@ def test_unknown_preset_lists_the_known_ones() -> None:
     with pytest.raises(SpecError) as caught:
         get_preset("resnet-50")
     assert caught.value.field == "preset" and "vgg16-base" in (caught.value.fix or "")
+
+
+def test_tiny_vgg_32_has_one_output_per_class_of_the_shapes_dataset() -> None:
+    from cnnviz.datasets import load_dataset
+    from cnnviz.loss_choice import choose_loss
+
+    spec, shapes = get_preset("tiny-vgg-32"), load_dataset("shapes")
+    assert summarize(spec).output_shape == (shapes.num_classes,)
+    assert choose_loss(spec, shapes.num_classes).warnings == ()  # no phantom outputs

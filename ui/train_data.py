@@ -21,6 +21,7 @@ from cnnviz.datasets import (
     load_dataset,
     load_image_folder,
     load_npz,
+    missing_download,
 )
 from cnnviz.errors import LimitError
 from cnnviz.limits import check_upload_bytes
@@ -38,6 +39,9 @@ _UPLOADED_KEY: Final = "cnnviz_train_upload"  # (file id, Dataset | error text),
 _FIT_KEY: Final = "train_fit_choice"
 _RESIZE, _SET_INPUT = "resize", "set_input"
 _PREVIEW_COUNT: Final = 6
+# The built-in datasets' image shapes, known without loading them.
+_IMAGE_SHAPES: Final = {"digits": (8, 8, 1), "shapes": (32, 32, 3), "mnist": (28, 28, 1),
+                        "fashion_mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
 
 
 # Pictures drawn from a dataset, made once and shared by every session that shows it;
@@ -132,25 +136,59 @@ def _samples(dataset: Dataset, count: int = 10) -> None:
                 [dataset.class_names[dataset.y_train[i]] for i in picks])
 
     images, captions = _pictures(dataset, ("samples", count), draw)
-    st.image(images, caption=captions)
+    st.image(images, caption=captions, width=48)
 
 
-def choose_dataset() -> Dataset | None:
-    """The dataset picked or uploaded, described with a few samples; None with a message."""
+def _default_index(names: list[str], spec: ModelSpec | None) -> int:
+    """A fresh session's dataset: the first one on this computer whose images already fit
+    the model (none to resize), else the first one that needs no download."""
+    ready = [name for name in names if name != UPLOAD and missing_download(name) is None]
+    fitting = [name for name in ready
+               if spec is not None and _IMAGE_SHAPES.get(name) == spec.input_shape]
+    if fitting:
+        return names.index(fitting[0])
+    return names.index(ready[0]) if ready else 0
+
+
+def _download_button(name: str) -> Dataset | None:
+    """The calm note for a dataset that is not here yet, and a button to try Keras's download."""
+    st.info(missing_download(name) or "", icon=":material/download:")
+    if not st.button(f"Try to download {name} now", key=f"train_download_{name}",
+                     icon=":material/cloud_download:",
+                     help="Keras downloads it once; this needs an internet connection."):
+        return None
+    try:
+        with st.spinner(f"Downloading {name}…"):
+            return load_dataset(name)
+    except DatasetError as error:
+        st.warning(f"The download did not work. {error}", icon=":material/cloud_off:")
+        return None
+
+
+def choose_dataset(spec: ModelSpec | None = None) -> Dataset | None:
+    """The dataset picked or uploaded, described with a few samples; None with a message.
+
+    A fresh session starts on a dataset that fits `spec`'s input when one is on this
+    computer; Keras datasets not downloaded yet are offered as such, with where to put them.
+    """
     names = [*_offered(), UPLOAD]
     remembered = st.session_state.get(DATASET_KEY)
-    index = names.index(remembered) if remembered in names else 0
+    index = names.index(remembered) if remembered in names else _default_index(names, spec)
     name = st.selectbox("Dataset", names, index=index, key="train_dataset",
+                        format_func=lambda option: option if missing_download(option) is None
+                        else f"{option} (not downloaded yet)",
                         help="digits and shapes are built in; mnist, fashion_mnist and cifar10 "
                         "are downloaded by Keras the first time.") or names[0]
     if name == UPLOAD:
         dataset = _uploaded()
+    elif missing_download(name) is not None:
+        dataset = _download_button(name)
     else:
         try:
             with st.spinner(f"Loading {name}…"):
                 dataset = load_dataset(name)
         except DatasetError as error:
-            st.error(str(error), icon=":material/cloud_off:")
+            st.warning(str(error), icon=":material/cloud_off:")
             return None
     if dataset is None:
         return None
@@ -169,8 +207,8 @@ def fit_choice(spec: ModelSpec, dataset: Dataset, *, frozen: bool) -> bool:
     data_shape, model_shape = dataset.input_shape, spec.input_shape
     if data_shape == model_shape:
         return True
-    st.warning(f"The images are **{shape_text(data_shape)}** but the model expects "
-               f"**{shape_text(model_shape)}**.", icon=":material/aspect_ratio:")
+    st.info(f"The images are **{shape_text(data_shape)}** and the model expects "
+            f"**{shape_text(model_shape)}**: choose how they meet.", icon=":material/aspect_ratio:")
     choice = st.radio(
         "Make them match", (_RESIZE, _SET_INPUT), key=_FIT_KEY, horizontal=True,
         format_func=lambda value: {
@@ -184,9 +222,9 @@ def fit_choice(spec: ModelSpec, dataset: Dataset, *, frozen: bool) -> bool:
             return _png(strip(before)), _png(strip(fit_to_input(before, model_shape)))
 
         before, after = _pictures(dataset, ("preview", model_shape), draw)
-        st.caption("What the model will see:")
-        st.image(before, caption=f"as stored ({shape_text(data_shape)})")
-        st.image(after, caption=f"as the model gets them ({shape_text(model_shape)})")
+        stored, seen = st.columns(2)
+        stored.image(before, caption=f"as stored ({shape_text(data_shape)})")
+        seen.image(after, caption=f"what the model sees ({shape_text(model_shape)})")
         return True
     candidate = dataclasses.replace(spec, input_shape=data_shape)
     error = summarize(candidate).error

@@ -55,7 +55,8 @@ def _start(at: AppTest, epochs: int) -> TrainingJob:
 
 def test_shape_mismatch_offers_resize_with_preview_or_a_new_input() -> None:
     at = _train_page()
-    assert "8×8×1" in _texts(at.warning) and "28×28×1" in _texts(at.warning)
+    assert "8×8×1" in _texts(at.info) and "28×28×1" in _texts(at.info)
+    assert not at.warning  # a calm note, not a warning: the default pair trains as it is
     assert at.radio(key="train_fit_choice").value == "resize"
     assert len(at.get("image")) >= 3  # samples, then the preview before and after
     assert not at.button(key="train_start").disabled
@@ -70,7 +71,7 @@ def test_setting_the_model_input_to_the_data_shape_changes_the_model() -> None:
     set_button = next(b for b in at.button if b.label.startswith("Set the input to 8×8×1"))
     set_button.click().run()
     assert at.session_state[SPEC_KEY].input_shape == (8, 8, 1)
-    assert not at.warning or "expects" not in _texts(at.warning)
+    assert "expects" not in _texts(at.info)
 
 
 def test_loss_is_explained_and_an_output_that_cannot_fit_offers_the_fix() -> None:
@@ -153,3 +154,28 @@ def test_a_queued_training_says_so_and_can_be_cancelled(monkeypatch: pytest.Monk
     assert "cancelled" in _texts(at.info)
     assert not at.session_state[RUNS_KEY] if RUNS_KEY in at.session_state else True
 
+
+
+def test_a_fresh_session_starts_on_a_dataset_that_fits_the_model() -> None:
+    from cnnviz.presets import get_preset
+
+    at = _train_page(get_preset("tiny-vgg-32"))
+    assert at.selectbox(key="train_dataset").value == "shapes"
+    assert not at.radio  # nothing to resize: no fit choice at all
+    assert not at.warning and not at.error
+    assert not at.button(key="train_start").disabled
+
+
+def test_a_keras_dataset_not_downloaded_is_named_calmly_with_the_file_and_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    at = _train_page()
+    box = at.selectbox(key="train_dataset")
+    assert "mnist (not downloaded yet)" in box.options
+    box.set_value("mnist").run()
+    assert not at.exception and not at.error
+    note = _texts(at.info)
+    assert "mnist is not downloaded yet: put mnist.npz in " + str(tmp_path / "datasets") in note
+    assert any(b.label == "Try to download mnist now" for b in at.button)
+    assert at.button(key="train_start").disabled
