@@ -145,4 +145,4 @@ def architecture_files(spec: ModelSpec) -> None:
                 wrap_lines=True)
     with code:
         st.caption("The Keras code that builds this model (copy button at the top right):")
-        st.code(keras_code(spec), language="python")
+        st.code(keras_code(spec), language="python", wrap_lines=True)

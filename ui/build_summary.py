@@ -12,6 +12,7 @@ import streamlit as st
 from cnnviz.advice import Advice
 from cnnviz.shapes import BYTES_PER_VALUE, ModelSummary, readable_size
 from cnnviz.spec import ModelSpec
+from ui.table_widths import fitted_widths
 
 __all__ = [
     "budget_badges",
@@ -118,8 +119,9 @@ def summary_table(spec: ModelSpec, summary: ModelSummary, advice: tuple[Advice, 
     table = pa.Table.from_pylist([input_row, *rows])
     st.dataframe(table, hide_index=True, width="stretch", row_height=34,
                  height=min(40 + 34 * (len(rows) + 1), 640),
-                 column_config={"#": st.column_config.TextColumn(width=40),
-                                "Note": st.column_config.TextColumn(width="large")})
+                 column_config={name: st.column_config.TextColumn(
+                     width=width, pinned=name in ("#", "Layer (type)"))
+                     for name, width in fitted_widths([input_row, *rows]).items()})
     st.code("\n".join(keras_totals(summary)), language=None)
 
 

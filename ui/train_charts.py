@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 
 from cnnviz.progress import CurvePoint
 
-__all__ = ["confusion_figure", "curves_figure", "per_class_figure", "runs_figure"]
+__all__ = ["confusion_figure", "confusion_shading", "curves_figure", "per_class_figure", "runs_figure"]
 
 _TRAIN, _VAL = "#1f77b4", "#ff7f0e"
 _HEIGHT = 320
@@ -56,23 +56,48 @@ def curves_figure(
     return _layout(figure)
 
 
+def confusion_shading(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's share of its true class (row), split in two: right answers on the diagonal
+    and errors off it (NaN where the other part, or an empty error cell, leaves it blank).
+    Errors are shaded by the square root of their share, so one mistake in forty still shows.
+    """
+    counts = np.asarray(confusion, dtype=np.float64)
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    diagonal = np.eye(len(counts), dtype=bool)
+    right = np.where(diagonal, shares, np.nan)
+    errors = np.where(~diagonal & (counts > 0), np.sqrt(shares), np.nan)
+    return right, errors
+
+
 def confusion_figure(confusion: np.ndarray, class_names: Sequence[str]) -> go.Figure:
-    """Rows: true class; columns: predicted class; click a cell to see its images.
+    """Rows: true class; columns: predicted class; each cell its count, shaded by its share
+    of the row (blue: right, orange to red: wrong); click a cell to see its images.
 
     Heatmaps cannot be selected in Plotly, so an invisible square marker sits on each
     cell: clicking it selects that (true, predicted) point.
     """
     names = [str(name) for name in class_names]
     count = len(names)
-    hover = "true %{y} → predicted %{x}: %{customdata}<extra></extra>"
-    figure = go.Figure(go.Heatmap(
-        z=confusion, x=names, y=names, colorscale="Blues", text=confusion,
-        texttemplate="%{text}", hoverinfo="skip", showscale=False,
-    ))  # fmt: skip
+    counts = np.asarray(confusion)
+    right, errors = confusion_shading(counts)
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    hover = "true %{y} → predicted %{x}: %{customdata[0]} (%{customdata[1]:.0%} of %{y})"
+    figure = go.Figure()
+    for z, scale in ((right, [[0, "#dbe9f6"], [1, "#2166ac"]]),
+                     (errors, [[0, "#fdd9b5"], [1, "#b2182b"]])):
+        figure.add_heatmap(z=z, x=names, y=names, colorscale=scale, zmin=0, zmax=1,
+                           hoverinfo="skip", showscale=False)
     side = min(640, 160 + 36 * count)
     figure.add_scatter(
         x=[name for _ in names for name in names], y=[name for name in names for _ in names],
-        customdata=confusion.reshape(-1), mode="markers", hovertemplate=hover,
+        customdata=np.stack([counts.reshape(-1), shares.reshape(-1)], axis=1),
+        mode="markers+text", text=[str(value) for value in counts.reshape(-1)],
+        textfont={"size": 13, "color": [
+            "white" if (row == col and share > 0.5) or (row != col and share > 0.3) else "#222"
+            for row in range(count) for col, share in enumerate(shares[row])]},
+        hovertemplate=hover + "<extra></extra>",
         marker={"symbol": "square", "size": max(8, (side - 120) // count - 4),
                 "color": "rgba(0, 0, 0, 0)"},
         showlegend=False,
@@ -81,7 +106,8 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str]) -> go.Fi
                         range=[-0.5, count - 0.5])
     figure.update_yaxes(title_text="true", type="category", showgrid=False,
                         range=[count - 0.5, -0.5])
-    figure.update_layout(clickmode="event+select", dragmode=False)
+    figure.update_layout(clickmode="event+select", dragmode=False,
+                         plot_bgcolor="white")
     return _layout(figure, height=side)
 
 

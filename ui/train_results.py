@@ -29,8 +29,10 @@ def _metrics(shown: ShownResult) -> None:
     low, high = evaluation.accuracy_interval
     columns[0].metric("Test accuracy", f"{result.test_accuracy:.1%}", border=True)
     columns[1].metric("Test loss", f"{result.test_loss:.3f}", border=True)
-    stopped = " (stopped)" if result.stopped else ""
-    columns[2].metric("Epochs", f"{result.epochs_completed}{stopped}", border=True)
+    columns[2].metric("Epochs", str(result.epochs_completed), border=True,
+                      delta="stopped" if result.stopped else None, delta_color="off",
+                      delta_arrow="off", help="Stopped with the Stop button: the weights are "
+                      "those of the last finished batch." if result.stopped else None)
     columns[3].metric("s / epoch", f"{result.seconds_per_epoch:.1f}", border=True,
                       help="Wall time of training per epoch, validation included")
     columns[4].metric("Images / s", f"{result.samples_per_second:,.0f}", border=True,

@@ -11,6 +11,7 @@ import streamlit as st
 from cnnviz.spec import layer_to_dict
 from cnnviz.training import TrainingRun
 from ui.state import RUNS_KEY
+from ui.table_widths import fitted_widths
 from ui.train_charts import runs_figure
 
 __all__ = ["describe_changes", "runs_section"]
@@ -81,10 +82,17 @@ def runs_section() -> None:
     if not runs:
         return
     st.subheader("Compare runs")
-    st.dataframe(_rows(runs), hide_index=True, column_config={
-        "test accuracy": st.column_config.NumberColumn(format="percent"),
-        "val accuracy": st.column_config.NumberColumn(format="percent"),
-        "params": st.column_config.NumberColumn(format="localized"),
+    rows = _rows(runs)
+    widths = fitted_widths(rows)
+    st.dataframe(rows, hide_index=True, column_config={
+        name: st.column_config.Column(width=width, pinned=name == "run")
+        for name, width in widths.items()
+    } | {
+        "test accuracy": st.column_config.NumberColumn(format="percent",
+                                                       width=widths["test accuracy"]),
+        "val accuracy": st.column_config.NumberColumn(format="percent",
+                                                      width=widths["val accuracy"]),
+        "params": st.column_config.NumberColumn(format="localized", width=widths["params"]),
     })  # fmt: skip
     labels = {run.run_id: run.label for run in runs}
     left, right = st.columns([3, 1])

@@ -132,7 +132,8 @@ def test_stop_ends_training_after_the_current_batch_and_keeps_the_model() -> Non
     run = at.session_state[RUNS_KEY][-1]
     assert run.stopped and run.epochs_completed < 40
     assert at.session_state[TRAINED_KEY].spec == SMALL
-    assert "(stopped)" in {metric.label: metric.value for metric in at.metric}["Epochs"]
+    epochs = next(metric for metric in at.metric if metric.label == "Epochs")
+    assert epochs.delta == "stopped" and int(epochs.value) == run.epochs_completed
 
 
 def test_a_queued_training_says_so_and_can_be_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
