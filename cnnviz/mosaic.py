@@ -43,7 +43,8 @@ _BACKGROUND: Final = (255, 255, 255)
 _TEXT: Final = (49, 51, 63)
 DEFAULT_MAX_PIXELS: Final = 480_000
 MIN_TILE: Final = 40  # small maps are enlarged (nearest neighbour) to at least this side
-LAYER_MIN_TILE: Final = 16  # with `model_scale`: the smallest a deep layer's map is drawn
+LAYER_MIN_TILE: Final = 40  # with `model_scale`: a deep layer's 3×3 map still reads, and
+# so does its channel number (a 16-pixel label from tiles this wide)
 _GAP: Final = 2
 _TARGET_ASPECT: Final = 2.0  # width / height of the whole mosaic
 
@@ -131,7 +132,9 @@ def _grid(count: int, height: int, width: int) -> tuple[int, int]:
 
 
 def _label_height(tile_width: int, labels: bool) -> int:
-    return 0 if not labels else (13 if tile_width >= 28 else 10)
+    if not labels:
+        return 0
+    return 16 if tile_width >= 36 else 13 if tile_width >= 24 else 10
 
 
 def plan_layout(
@@ -174,7 +177,8 @@ def plan_layout(
 @lru_cache(maxsize=256)
 def _glyph(char: str, label_height: int) -> np.ndarray:
     """A character as a boolean mask `label_height` high, rendered once and stamped after."""
-    font = ImageFont.load_default(size=11 if label_height >= 13 else 8)
+    size = 13 if label_height >= 16 else 11 if label_height >= 13 else 8
+    font = ImageFont.load_default(size=size)
     width = max(1, math.ceil(font.getlength(char)))
     image = Image.new("L", (width, label_height), 0)
     ImageDraw.Draw(image).text((0, 0), char, fill=255, font=font)

@@ -153,3 +153,11 @@ def test_a_large_layer_stays_under_300_kilobytes() -> None:
     maps = np.stack([np.sin(x[:, None] * f) * np.cos(x[None, :] * g)
                      for f, g in rng.uniform(0.5, 3, (64, 2))], axis=2)
     assert len(mosaic_png(maps)) < 300_000
+
+
+def test_a_deep_layers_tiny_maps_are_drawn_large_enough_to_read_with_their_numbers() -> None:
+    from cnnviz.mosaic import LAYER_MIN_TILE, model_scale
+
+    layout = plan_layout(64, 3, 3, scale=model_scale((28, 28, 1)), min_tile=LAYER_MIN_TILE)
+    assert min(layout.tile_height, layout.tile_width) >= 36
+    assert layout.label_height >= 16  # 13-pixel digits

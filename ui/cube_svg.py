@@ -13,7 +13,7 @@ from html import escape
 
 from cnnviz.shapes import ModelSummary
 
-__all__ = ["Block", "blocks", "cube_svg"]
+__all__ = ["MAX_WIDTH_PX", "Block", "blocks", "cube_svg"]
 
 _COLOURS = {
     "Input": "#d9dde6", "Conv2D": "#4c78a8", "SeparableConv2D": "#72b7b2",
@@ -24,6 +24,10 @@ _COLOURS = {
 _DEFAULT_COLOUR = "#9d755d"
 _MAX_SIDE_PX = 150.0
 _SLANT = 0.5  # depth drawn at 45° and half length: the usual oblique projection
+MAX_WIDTH_PX = 780.0  # fits the page's width on a 1280-pixel screen, so it is never shrunk
+_CHAR_PX = 7.6  # a 14-pixel label's character, with room
+_GAP_PX = 22.0
+_MARGIN = 16.0
 
 
 @dataclass(frozen=True)
@@ -68,14 +72,14 @@ def _box(x: float, base: float, width: float, height: float, depth: float,
     return _face(front, colour, 0.95) + _face(lid, colour, 0.7) + _face(side, colour, 0.55)
 
 
-def cube_svg(summary: ModelSummary) -> str:
+def cube_svg(summary: ModelSummary, max_width: float = MAX_WIDTH_PX) -> str:
+    """The blocks left to right, wrapped into rows no wider than `max_width` pixels, so the
+    picture is shown at its own size (labels at 14 and 13 px) instead of shrunk to fit."""
     found = blocks(summary)
     largest = max(max(block.shape[:2]) if len(block.shape) == 3 else 1 for block in found)
     longest_flat = max((block.shape[0] for block in found if len(block.shape) == 1), default=1)
-    parts: list[str] = []
-    x, base, gap = 20.0, _MAX_SIDE_PX * (1 + _SLANT) + 30.0, 26.0
+    placed: list[tuple[Block, float, float, float, float]] = []  # block, width, h, depth, advance
     for block in found:
-        colour = _COLOURS.get(block.class_name, _DEFAULT_COLOUR)
         if len(block.shape) == 3:
             height, width, channels = block.shape
             box_w = _thickness(channels)
@@ -84,18 +88,36 @@ def cube_svg(summary: ModelSummary) -> str:
             box_w, depth = 10.0, 10.0
             box_h = 16.0 + (_MAX_SIDE_PX - 16.0) * math.log1p(block.shape[0]) / math.log1p(
                 max(longest_flat, 2))
-        parts.append(_box(x, base, box_w, box_h, depth, colour))
-        centre = x + (box_w + depth * _SLANT) / 2
         shape_text = "×".join(str(side) for side in block.shape)
-        parts.append(
-            f'<text x="{centre:.1f}" y="{base + 20:.1f}" text-anchor="middle" '
-            f'font-size="13" font-weight="600">{escape(shape_text)}</text>'
-            f'<text x="{centre:.1f}" y="{base + 37:.1f}" text-anchor="middle" '
-            f'font-size="11" fill="#555">{escape(block.label)}</text>'
-        )
-        label_width = 6.4 * max(len(shape_text), len(block.label))
-        x += max(box_w + depth * _SLANT, label_width) + gap
-    picture_height = base + 50
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {x:.0f} {picture_height:.0f}" '
-            f'width="{x:.0f}" height="{picture_height:.0f}" font-family="sans-serif" '
+        label_width = _CHAR_PX * max(len(shape_text), len(block.label))
+        placed.append((block, box_w, box_h, depth, max(box_w + depth * _SLANT, label_width)))
+    rows: list[list[tuple[Block, float, float, float, float]]] = [[]]
+    x = _MARGIN
+    for item in placed:
+        if rows[-1] and x + item[4] > max_width:
+            rows.append([])
+            x = _MARGIN
+        rows[-1].append(item)
+        x += item[4] + _GAP_PX
+    parts: list[str] = []
+    top, widest = 0.0, 0.0
+    for row in rows:
+        base = top + max(h + d * _SLANT for _, _, h, d, _ in row) + 12.0
+        x = _MARGIN
+        for block, box_w, box_h, depth, advance in row:
+            colour = _COLOURS.get(block.class_name, _DEFAULT_COLOUR)
+            parts.append(_box(x, base, box_w, box_h, depth, colour))
+            centre = x + advance / 2
+            shape_text = "×".join(str(side) for side in block.shape)
+            parts.append(
+                f'<text x="{centre:.1f}" y="{base + 21:.1f}" text-anchor="middle" '
+                f'font-size="14" font-weight="600">{escape(shape_text)}</text>'
+                f'<text x="{centre:.1f}" y="{base + 39:.1f}" text-anchor="middle" '
+                f'font-size="13" fill="#444">{escape(block.label)}</text>'
+            )
+            x += advance + _GAP_PX
+        widest = max(widest, x - _GAP_PX + _MARGIN)
+        top = base + 52.0
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {widest:.0f} {top:.0f}" '
+            f'width="{widest:.0f}" height="{top:.0f}" font-family="sans-serif" '
             f'fill="#31333f">{"".join(parts)}</svg>')

@@ -11,7 +11,9 @@ from plotly.subplots import make_subplots
 
 from cnnviz.progress import CurvePoint
 
-__all__ = ["confusion_figure", "confusion_shading", "curves_figure", "per_class_figure", "runs_figure"]
+__all__ = [
+    "confusion_figure", "confusion_shading", "curves_figure", "per_class_figure", "runs_figure",
+]
 
 _TRAIN, _VAL = "#1f77b4", "#ff7f0e"
 _HEIGHT = 320
