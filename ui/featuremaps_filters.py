@@ -30,15 +30,16 @@ def _peak(values: np.ndarray) -> float:
     return float(np.max(np.abs(values))) if values.size else 0.0
 
 
-def _first_layer(kernels: LayerKernels) -> None:
+def _first_layer(kernels: LayerKernels) -> bool:
+    """Draw the first layer's filters whole, if they can be; say whether they were."""
     st.markdown(f"**First layer: {kernels.name}** · {kernels.class_name}")
     if kernels.kernel is None:
         st.caption("It has no full kernels: see its depthwise and pointwise parts below.")
-        return
+        return False
     kh, kw, channels, filters = kernels.kernel.shape
     if channels not in (1, 3):
         st.caption(f"Its input has {channels} channels: choose an input channel below.")
-        return
+        return False
     if channels == 3:
         how = ("RGB: each filter's three input channels drawn as one colour image, scaled to "
                "its own largest |weight|; grey is zero, a colour is what the filter looks for.")
@@ -46,6 +47,7 @@ def _first_layer(kernels: LayerKernels) -> None:
         how = _SIGNED.format(peak=_peak(kernels.kernel)) + " Each filter on its own scale."
     show_png(first_layer_filters_png(kernels.kernel),
              f"{filters} filters of {kh}×{kw}×{channels}. {how}")
+    return True
 
 
 def _pointwise_figure(pointwise: np.ndarray) -> go.Figure:
@@ -103,7 +105,11 @@ def show_filters(model: Any, trained: bool) -> None:
         return
     if not trained:
         st.caption("Random weights: the kernels are noise until the model is trained.")
-    _first_layer(layer_kernels(model, names[0]))
+    if _first_layer(layer_kernels(model, names[0])):
+        names = names[1:]  # drawn whole above: not again below
     st.divider()
+    if not names:
+        st.caption("The first layer is the model's only convolution layer.")
+        return
     name = st.selectbox("Kernels of layer", names, key="fm_filter_layer")
     _chosen_layer(layer_kernels(model, name or names[0]))

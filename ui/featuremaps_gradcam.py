@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 import numpy as np
 import streamlit as st
@@ -10,9 +11,12 @@ from PIL import Image
 
 from cnnviz.colormaps import apply_colormap
 from cnnviz.gradcam import GradCam, GradCamError, compute_gradcam, gradcam_overlay
-from ui.featuremaps_model import ImageResults, PageModel
+from ui.featuremaps_model import ImageResults, PageModel, image_digest
 
 __all__ = ["show_gradcam"]
+
+_CLASS_KEY: Final = "fm_gradcam_class"
+_CLASS_FOR_KEY: Final = "cnnviz_fm_gradcam_for"  # the model and image the choice was made for
 
 
 def _gradcam(page: PageModel, results: ImageResults, x: np.ndarray, class_index: int) -> GradCam:
@@ -36,8 +40,14 @@ def show_gradcam(page: PageModel, results: ImageResults, x: np.ndarray, shown: n
     predicted = int(np.argmax(probabilities))
     labels = [f"{name} ({probabilities[i]:.1%})" + (" — predicted" if i == predicted else "")
               for i, name in enumerate(class_names)]
-    choice = st.selectbox("Class", range(len(labels)), index=predicted,
-                          format_func=labels.__getitem__, key="fm_gradcam_class")
+    # A new image or model starts again from its own prediction; the person's choice of
+    # another class holds only for the image it was made for.
+    showing = (page.key, image_digest(x))
+    if st.session_state.get(_CLASS_FOR_KEY) != showing or _CLASS_KEY not in st.session_state:
+        st.session_state[_CLASS_FOR_KEY] = showing
+        st.session_state[_CLASS_KEY] = predicted
+    choice = st.selectbox("Class", range(len(labels)), format_func=labels.__getitem__,
+                          key=_CLASS_KEY)
     class_index = predicted if choice is None else int(choice)
     try:
         cam = _gradcam(page, results, x, class_index)

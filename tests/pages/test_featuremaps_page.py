@@ -239,3 +239,39 @@ def test_the_image_and_choices_survive_a_visit_to_another_page() -> None:
     assert app.radio(key="fm_norm").value == "layer"
     text = _texts(app)
     assert "Original: red.png (40×30, colour)" in text and "Showing your last image" in text
+
+
+def _prediction(app: AppTest) -> str:
+    (line,) = [e.value for e in app.markdown if e.value.startswith("Prediction: **")]
+    return line.split("**")[1]
+
+
+def test_gradcam_follows_the_prediction_when_the_image_changes() -> None:
+    # Seed 1 predicts crescent for the first circle and square for the first square.
+    trained = TrainedModel(build_model(SPEC, seed=1), SPEC, "shapes", SHAPE_NAMES, 0.5)
+    app = _page(**{TRAINED_KEY: trained})
+    first = _prediction(app)
+    assert app.selectbox(key="fm_gradcam_class").value == SHAPE_NAMES.index(first)
+    for name in SHAPE_NAMES[1:]:  # a sample whose prediction differs from the first one's
+        app.selectbox(key="fm_class_shapes").set_value(name).run()
+        if _prediction(app) != first:
+            break
+    predicted = _prediction(app)
+    assert predicted != first, "every sample gets the same prediction: choose another model"
+    chooser = app.selectbox(key="fm_gradcam_class")
+    assert chooser.value == SHAPE_NAMES.index(predicted)
+    assert str(chooser.format_func(chooser.value)).endswith("— predicted")
+    assert f"Grad-CAM for {predicted} over the original" in _texts(app)
+    chooser.set_value(3).run()
+    app.radio(key="fm_norm").set_value("layer").run()  # same image: the choice holds
+    assert app.selectbox(key="fm_gradcam_class").value == 3
+    assert f"Grad-CAM for {SHAPE_NAMES[3]} over the original" in _texts(app)
+
+
+def test_the_first_layer_kernels_are_drawn_once() -> None:
+    app = _page()
+    assert not app.exception
+    assert app.selectbox(key="fm_filter_layer").options == ["conv2d_1"]
+    text = _texts(app)
+    assert text.count("4 filters of 3×3×3") == 1
+    assert "filters applies to input channel 0" in text  # conv2d_1's, for its 4 inputs
