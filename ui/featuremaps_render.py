@@ -25,6 +25,7 @@ __all__ = [
     "class_labels",
     "layer_mosaic",
     "mosaics_zip_factory",
+    "probability_figure",
     "show_closer_look",
     "show_layers",
     "show_png",
@@ -92,6 +93,25 @@ def _bars(values: np.ndarray, names: Sequence[str] | None, title: str) -> go.Fig
     return figure
 
 
+def probability_figure(probabilities: np.ndarray, class_names: Sequence[str],
+                       order: np.ndarray) -> go.Figure:
+    """Horizontal bars, most likely class on top; names are categories even when they are
+    digits ("0"–"9"), every one of them labelled."""
+    names = [str(class_names[i]) for i in order][::-1]  # Plotly draws the first at the bottom
+    best = int(order[0])
+    figure = go.Figure(go.Bar(
+        x=probabilities[order][::-1], y=names, orientation="h",
+        marker_color=["#fde725" if i == best else "#3b528b" for i in order][::-1],
+        hovertemplate="%{y}: %{x:.2%}<extra></extra>",
+    ))  # fmt: skip
+    figure.update_layout(height=max(160, 22 * len(order) + 50),
+                         margin=dict(l=10, r=10, t=10, b=10))
+    figure.update_xaxes(range=[0, 1], tickformat=".0%")
+    figure.update_yaxes(type="category", categoryorder="array", categoryarray=names,
+                        tickmode="array", tickvals=names, ticktext=names)
+    return figure
+
+
 def show_probabilities(probabilities: np.ndarray, class_names: Sequence[str],
                        note: str = "") -> None:
     order = np.argsort(-probabilities, kind="stable")
@@ -101,15 +121,7 @@ def show_probabilities(probabilities: np.ndarray, class_names: Sequence[str],
     if order.size > _MAX_CLASSES:
         st.caption(f"The {_MAX_CLASSES} most likely of {order.size} classes.")
         order = order[:_MAX_CLASSES]
-    figure = go.Figure(go.Bar(
-        x=probabilities[order][::-1], y=[class_names[i] for i in order][::-1], orientation="h",
-        marker_color=["#fde725" if i == best else "#3b528b" for i in order][::-1],
-        hovertemplate="%{y}: %{x:.2%}<extra></extra>",
-    ))  # fmt: skip
-    figure.update_layout(height=max(160, 22 * len(order) + 50),
-                         margin=dict(l=10, r=10, t=10, b=10))
-    figure.update_xaxes(range=[0, 1], tickformat=".0%")
-    st.plotly_chart(figure, key="fm_probabilities")
+    st.plotly_chart(probability_figure(probabilities, class_names, order), key="fm_probabilities")
 
 
 def _show_vector(layer: LayerSummary, values: np.ndarray) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import dataclasses
 import io
 import json
@@ -275,3 +276,19 @@ def test_the_first_layer_kernels_are_drawn_once() -> None:
     text = _texts(app)
     assert text.count("4 filters of 3×3×3") == 1
     assert "filters applies to input channel 0" in text  # conv2d_1's, for its 4 inputs
+
+
+def test_digit_class_names_are_categories_sorted_by_probability() -> None:
+    digits = tuple(str(i) for i in range(8))
+    trained = TrainedModel(build_model(SPEC, seed=1), SPEC, "digits", digits, 0.5)
+    app = _page(**{TRAINED_KEY: trained})
+    (chart,) = [c for c in app.get("plotly_chart") if "fm_probabilities" in c.proto.id]
+    figure = json.loads(chart.proto.spec)
+    (bars,) = figure["data"]
+    axis = figure["layout"]["yaxis"]
+    assert axis["type"] == "category" and list(axis["tickvals"]) == list(bars["y"])
+    assert sorted(bars["y"]) == list(digits)  # every class, each labelled
+    values = bars["x"]  # Plotly sends arrays as base64
+    values = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    assert list(values) == sorted(values)  # the most likely on top
+    assert bars["y"][-1] == _prediction(app)
