@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.settings import get_settings
 from cnnviz.shapes import summarize
-from cnnviz.training_worker import worker_pool
 from ui.page_style import apply_page_style
 from ui.state import TRAINED_KEY, current_spec, ensure_defaults, sync_url, take_notice
 from ui.train_job import collect_finished_training
 
 st.set_page_config(page_title="cnnviz", page_icon="🧱", layout="wide")
 apply_page_style()
-if get_settings().warm_up:
-    worker_pool().warm()  # worker processes load TensorFlow while the room builds models
 ensure_defaults()
 collect_finished_training()  # a training that ended while this session was on another page
 

@@ -40,7 +40,7 @@ class Settings:
     max_activation_bytes: int = 256_000_000
     max_concurrent_trainings: int = 2
     tf_threads: int = 0  # 0: TensorFlow's own choice
-    warm_up: bool = True  # start the training workers at the first visit; TF on the Train page
+    warm_up: bool = True  # the Train page starts the training workers and loads TF
     presets: tuple[str, ...] = ()  # empty: every preset is offered
     datasets: tuple[str, ...] = ()  # empty: every dataset is offered
 

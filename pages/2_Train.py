@@ -7,6 +7,7 @@ import streamlit as st
 from cnnviz.settings import get_settings
 from cnnviz.shapes import summarize
 from cnnviz.tf_runtime import import_tensorflow_in_background
+from cnnviz.training_worker import worker_pool
 from ui.state import current_spec
 from ui.train_bundle import bundle_loader
 from ui.train_data import choose_dataset, fit_choice, limits_caption
@@ -21,6 +22,9 @@ spec = current_spec()
 summary = summarize(spec)
 frozen = training_in_progress()
 if get_settings().warm_up:
+    # Here, not at the first visit: loading TensorFlow takes both cores of a small server for
+    # seconds, which a participant's first Build page would wait for.
+    worker_pool().warm()  # worker processes load TensorFlow before the first Train press
     import_tensorflow_in_background()  # a finished training is rebuilt in this process
 
 st.title(f"Train · {spec.name}")

@@ -13,6 +13,7 @@ from cnnviz.advice import Advice
 from cnnviz.shapes import BYTES_PER_VALUE, ModelSummary, readable_size
 from cnnviz.spec import ModelSpec
 from ui.table_widths import fitted_widths
+from ui.text_block import text_block
 
 __all__ = [
     "budget_badges",
@@ -122,7 +123,7 @@ def summary_table(spec: ModelSpec, summary: ModelSummary, advice: tuple[Advice, 
                  column_config={name: st.column_config.TextColumn(
                      width=width, pinned=name in ("#", "Layer (type)"))
                      for name, width in fitted_widths([input_row, *rows]).items()})
-    st.code("\n".join(keras_totals(summary)), language=None)
+    text_block("\n".join(keras_totals(summary)))
 
 
 def layer_arithmetic(summary: ModelSummary, index: int) -> None:
@@ -133,12 +134,12 @@ def layer_arithmetic(summary: ModelSummary, index: int) -> None:
         return
     row = summary.layers[index]
     field = "—" if row.receptive_field is None else "×".join(map(str, row.receptive_field))
-    st.code(
+    text_block(
         f"input        {row.input_shape}\n"
         f"output size  {row.shape_formula}\n"
         f"parameters   {row.param_formula}\n"
         f"MACs         {row.macs:,}\n"
         f"activation   {readable_size(row.output_bytes)} per image\n"
         f"receptive    {field} input pixels",
-        language=None, wrap_lines=True,
+        wrap=True,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from cnnviz.urlcodec import encode_spec
 from ui.cube_svg import blocks, cube_svg
 from ui.stack_ops import NEW_LAYER_CONFIG, apply_action, new_layer
 from ui.state import DEFAULT_PRESET, RUNS_KEY, SPEC_KEY, URL_PARAM
+from ui.text_block import TEXT_BLOCK_CLASS, text_block_html
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,8 +42,15 @@ def _metric(at: AppTest, label: str) -> str:
     return next(metric.value for metric in at.metric if metric.label == label)
 
 
+def _text_blocks(at: AppTest) -> list[str]:
+    """The monospaced blocks (ui.text_block) as their plain text."""
+    bodies = [str(element.value) for element in at.html]
+    return [html.unescape(body.split("<pre", 1)[1].split(">", 1)[1].rsplit("</pre>", 1)[0])
+            for body in bodies if f'<pre class="{TEXT_BLOCK_CLASS}' in body]
+
+
 def _totals(at: AppTest) -> str:
-    return next(code.value for code in at.code if code.value.startswith("Total params"))
+    return next(block for block in _text_blocks(at) if block.startswith("Total params"))
 
 
 def _table(at: AppTest) -> list[dict[str, str]]:
@@ -419,3 +428,16 @@ def test_the_block_drawing_has_one_block_per_change_of_shape() -> None:
     svg = cube_svg(summary)
     assert svg.startswith("<svg") and svg.count("<polygon") == 3 * len(found)
     assert ">2304<" in svg and ">flatten<" in svg
+
+
+def test_the_build_page_shows_its_arithmetic_without_the_code_highlighter() -> None:
+    """st.code loads a syntax highlighter that costs a first visit about half a second."""
+    at = _app()
+    assert [code.value for code in at.code] == []
+    arithmetic = next(block for block in _text_blocks(at) if block.startswith("input"))
+    assert "output size" in arithmetic and "parameters" in arithmetic
+    assert _totals(at).startswith("Total params")
+
+
+def test_a_text_block_shows_its_text_as_text() -> None:
+    assert "a &lt;b&gt; &amp; c\n2" in text_block_html("a <b> & c\n2")
