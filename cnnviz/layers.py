@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from cnnviz import backend_rules
 from cnnviz import fields as f
 from cnnviz.errors import SpecError
 
@@ -104,14 +105,16 @@ def _check_strides_with_dilation(strides: Pair, dilation_rate: Pair) -> None:
 
 
 def _check_equal_strides(strides: Pair, dilation_rate: Pair) -> None:
-    # Keras builds a depthwise or separable layer with strides (1, 2), but its first forward
-    # pass fails: TensorFlow's DepthwiseConv2dNative "only supports equal length strides in
-    # the row and column dimensions". With a dilation > 1 Keras's TensorFlow backend runs
-    # the convolution at stride 1 and subsamples it (keras/src/backend/tensorflow/nn.py,
+    # Where TensorFlow's depthwise kernel needs equal strides, Keras builds a depthwise or
+    # separable layer with strides (1, 2) and fails on its first forward pass. With a
+    # dilation > 1 Keras's TensorFlow backend runs the convolution at stride 1 and
+    # subsamples it (keras/src/backend/tensorflow/nn.py,
     # `_depthwise_conv_stride_dilation_decomposition`), which takes any strides.
-    if strides[0] != strides[1] and max(dilation_rate) == 1:
+    if (strides[0] != strides[1] and max(dilation_rate) == 1
+            and not backend_rules.depthwise_takes_unequal_strides()):
         raise SpecError(
-            "TensorFlow's depthwise convolution needs the same stride along height and width",
+            "this server's TensorFlow runs depthwise convolutions only with the same stride "
+            "along height and width",
             field="strides",
             received=list(strides),
             fix=f"use one stride for both, e.g. {max(strides)} or [{max(strides)}, "

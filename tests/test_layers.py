@@ -5,6 +5,7 @@ import inspect
 
 import pytest
 
+from cnnviz import backend_rules
 from cnnviz.layers import (
     LAYER_ALIASES,
     LAYER_TYPES,
@@ -107,11 +108,23 @@ def test_separable_and_depthwise_accept_strides_with_dilation() -> None:
 
 
 @pytest.mark.parametrize("cls", [SeparableConv2DSpec, DepthwiseConv2DSpec])
-def test_depthwise_strides_must_be_equal_without_dilation(cls: type) -> None:
+def test_unequal_depthwise_strides_are_refused_where_tensorflow_refuses_them(
+    cls: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backend_rules, "depthwise_takes_unequal_strides", lambda: False)
     extra = {"filters": 2} if cls is SeparableConv2DSpec else {}
     with pytest.raises(SpecError, match="same stride along height and width") as caught:
         cls(kernel_size=3, strides=[1, 2], **extra)
     assert caught.value.fix == "use one stride for both, e.g. 2 or [2, 2]"
+
+
+@pytest.mark.parametrize("cls", [SeparableConv2DSpec, DepthwiseConv2DSpec])
+def test_unequal_depthwise_strides_are_accepted_where_tensorflow_runs_them(
+    cls: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backend_rules, "depthwise_takes_unequal_strides", lambda: True)
+    extra = {"filters": 2} if cls is SeparableConv2DSpec else {}
+    assert cls(kernel_size=3, strides=[1, 2], **extra).strides == (1, 2)
 
 
 def test_filters_must_be_divisible_by_groups() -> None:

@@ -15,10 +15,11 @@ It is more lenient only in reading JSON: 3.0 for 3, 'ReLU' for 'relu', and a
 SpatialDropout2D `trainable: true` that it does not pass on.
 
 Keras accepts some configurations when it builds the model and fails only later; cnnviz
-refuses them when it reads the file (see `deferred_by_keras`): ZeroPadding2D(-1) and
-DepthwiseConv2D / SeparableConv2D with unequal strides and no dilation fail on the
-first forward pass; pooling strides of 0, bias_initializer='orthogonal', a zero-size
-input and a duplicate name fail when the model is built.
+refuses them when it reads the file (see `deferred_by_keras`): ZeroPadding2D(-1) fails on
+the first forward pass, and so do DepthwiseConv2D / SeparableConv2D with unequal strides
+and no dilation where TensorFlow runs without its oneDNN kernels
+(`cnnviz.backend_rules`); pooling strides of 0, bias_initializer='orthogonal', a
+zero-size input and a duplicate name fail when the model is built.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import pytest
 from archgen import random_architecture
 
 from cnnviz.archfile import load_architecture
+from cnnviz.backend_rules import depthwise_takes_unequal_strides
 from cnnviz.keras_build import build_model
 from cnnviz.layers import LAYER_TYPES
 from cnnviz.presets import PRESETS
@@ -42,6 +44,7 @@ from cnnviz.spec import ModelSpec, SpecError
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # softmax over one unit
 
 GENERATED = 500
+UNEQUAL_DEPTHWISE_STRIDES = depthwise_takes_unequal_strides()
 Numbers = list[tuple[str, tuple[Any, ...], int, int]]
 
 
@@ -203,10 +206,10 @@ EDGES: list[tuple[str, list[int], list[dict[str, Any]], bool]] = [
      [_layer(SEP, filters=2, kernel_size=3, strides=2, dilation_rate=2)], True),
     ("DepthwiseConv2D strides with dilation", [9, 9, 2],
      [_layer(DW, kernel_size=3, strides=[2, 2], dilation_rate=[1, 2])], True),
-    ("DepthwiseConv2D unequal strides (fails when called)", [8, 8, 2],
-     [_layer(DW, kernel_size=1, strides=[1, 2])], False),
-    ("SeparableConv2D unequal strides (fails when called)", [8, 8, 2],
-     [_layer(SEP, filters=2, kernel_size=1, strides=[2, 1])], False),
+    ("DepthwiseConv2D unequal strides (without oneDNN: fails when called)", [8, 8, 2],
+     [_layer(DW, kernel_size=1, strides=[1, 2])], UNEQUAL_DEPTHWISE_STRIDES),
+    ("SeparableConv2D unequal strides (without oneDNN: fails when called)", [8, 8, 2],
+     [_layer(SEP, filters=2, kernel_size=1, strides=[2, 1])], UNEQUAL_DEPTHWISE_STRIDES),
     ("DepthwiseConv2D unequal strides with dilation", [8, 8, 2],
      [_layer(DW, kernel_size=2, strides=[1, 3], dilation_rate=[2, 1])], True),
     ("SeparableConv2D unequal strides with dilation, same padding", [9, 8, 2],
@@ -335,12 +338,15 @@ ACCEPTED_FEATURES: dict[str, Any] = {
         not layer.trainable and row.params
         for layer, row in zip(s.spec.layers, s.layers, strict=True)),
 }  # fmt: skip
+if UNEQUAL_DEPTHWISE_STRIDES:
+    ACCEPTED_FEATURES["unequal depthwise strides"] = lambda s: _has(
+        s, "DepthwiseConv2D", lambda layer, _: layer.strides[0] != layer.strides[1]
+        and max(layer.dilation_rate) == 1)
 
 REJECTIONS: dict[str, Any] = {
     "kernel larger than input": lambda e: e.field == "kernel_size" and "larger" in e.problem,
     "pool larger than input": lambda e: e.field == "pool_size" and "larger" in e.problem,
     "strides with dilation": lambda e: e.field == "strides" and "dilation" in e.problem,
-    "unequal depthwise strides": lambda e: e.field == "strides" and "same stride" in e.problem,
     "groups": lambda e: e.field == "groups" and "divisible" in e.problem,
     "zero or negative size": lambda e: "at least 1" in e.problem or "0 or more" in e.problem,
     "image layer on a flat input": lambda e: "image-shaped" in e.problem,
@@ -352,6 +358,9 @@ REJECTIONS: dict[str, Any] = {
     "zero-size input": lambda e: e.field == "input_shape",
     "orthogonal bias": lambda e: e.field == "bias_initializer",
 }
+if not UNEQUAL_DEPTHWISE_STRIDES:
+    REJECTIONS["unequal depthwise strides"] = (
+        lambda e: e.field == "strides" and "same stride" in e.problem)
 
 
 def test_generated_architectures_cover_every_layer_option_and_rejection() -> None:
