@@ -2,7 +2,10 @@
 
     ValueError
     ├── SpecError   an architecture that Keras would not accept
-    └── LimitError  over one of the host's limits (names the setting that raises it)
+    ├── LimitError  over one of the host's limits (names the setting that raises it)
+    └── DisplayNameError  a display name the room cannot show
+    RuntimeError
+    └── StoreError  the workspace store cannot be read or written (work is not being saved)
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import reprlib
 from dataclasses import dataclass
 
-__all__ = ["LimitError", "SpecError", "LayerRef", "short_repr"]
+__all__ = ["DisplayNameError", "LayerRef", "LimitError", "SpecError", "StoreError", "short_repr"]
 
 _SHORT = reprlib.Repr()
 _SHORT.maxlevel = 3
@@ -114,3 +117,13 @@ class LimitError(ValueError):
 
 def _rebuild_limit(message: str, setting: str, limit: int, received: int) -> LimitError:
     return LimitError(message, setting=setting, limit=limit, received=received)
+
+
+class DisplayNameError(ValueError):
+    """A display name that is empty after trimming, too long, or holds control characters."""
+
+
+class StoreError(RuntimeError):
+    """The workspace store failed (full disk, read-only file, database down): says so plainly.
+
+    The session goes on without saving; the page tells the participant."""
