@@ -43,6 +43,15 @@ class Settings:
     warm_up: bool = True  # the Train page starts the training workers and loads TF
     presets: tuple[str, ...] = ()  # empty: every preset is offered
     datasets: tuple[str, ...] = ()  # empty: every dataset is offered
+    store_url: str = ""  # a database URL (PostgreSQL for several replicas); empty: store_path
+    store_path: str = "cnnviz-data/cnnviz.db"  # the SQLite file used when store_url is empty
+    upload_cache: str = "cnnviz-data/uploads"  # uploaded datasets, by content hash
+    workspace_keep_days: int = 30  # workspaces unseen this long are deleted; 0 keeps them
+    workspace_quota_bytes: int = 500_000_000  # a participant's stored weights and uploads
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{Path(self.store_path).expanduser().resolve()}"
 
 
 def setting_source(field: str) -> str:
@@ -61,6 +70,10 @@ def _coerce(field: dataclasses.Field[Any], raw: Any, origin: str) -> Any:
         if text in _TRUE + _FALSE:
             return text in _TRUE
         raise SettingsError(f"{origin}: {field.name} must be true or false, got {raw!r}")
+    if field.type in ("str", str):
+        if not isinstance(raw, str):
+            raise SettingsError(f"{origin}: {field.name} must be text, got {raw!r}")
+        return raw.strip()
     if field.type in ("int", int):
         try:
             value = int(raw)
