@@ -147,8 +147,7 @@ async def participant(
     try:
         await session.connect()
         check(await session.rerun(), tally, "first load")
-        check(await session.rerun(build_preset=("string_value", preset)), tally, "pick preset")
-        check(await session.rerun(build_load=("trigger_value", True)), tally, "load preset")
+        check(await session.rerun(build_preset=("string_value", preset)), tally, "load preset")
         tally.sessions_held += 1
         if trainer:
             await train_once(session, tally, until)

@@ -35,6 +35,7 @@ INPUT_PRESETS: dict[str, tuple[int, int, int]] = {
     "150×150×3": (150, 150, 3), "224×224×3 (ImageNet)": (224, 224, 3),
 }  # fmt: skip
 _UPLOAD_KEY = "build_upload"
+_PRESET_KEY = "build_preset"
 
 
 def history_buttons() -> None:
@@ -51,10 +52,15 @@ def _offered_presets() -> list[str]:
 
 
 def _load_preset() -> None:
-    name = st.session_state.get("build_preset")
+    name = st.session_state.get(_PRESET_KEY)
     if name in PRESETS:
         set_spec(PRESETS[name])
         set_selected_layer(0)
+
+
+def _loaded_preset(spec: ModelSpec) -> str | None:
+    """The preset that `spec` is, unchanged; None once it is edited (or not a preset)."""
+    return next((name for name, preset in PRESETS.items() if preset == spec), None)
 
 
 def _set_input(key: str) -> None:
@@ -82,14 +88,17 @@ def input_and_presets(spec: ModelSpec) -> None:
     """One row: a preset to load, then the input shape (common sizes, or any H, W, C)."""
     epoch = widget_epoch()
     names = _offered_presets()
-    pick, load, shape, height, width, channels = st.columns(
-        [2.2, 0.8, 1.9, 0.9, 0.9, 0.9], vertical_alignment="bottom")
-    pick.selectbox("Preset", names, key="build_preset",
-                   index=names.index(spec.name) if spec.name in names else None,
-                   placeholder="Choose a preset…",
-                   format_func=lambda name: name, help="Loading replaces the stack; Undo "
-                   "brings it back. " + PRESET_DESCRIPTIONS.get(spec.name, ""))
-    load.button("Load", key="build_load", on_click=_load_preset, width="stretch")
+    pick, shape, height, width, channels = st.columns(
+        [3, 1.9, 0.9, 0.9, 0.9], vertical_alignment="bottom")
+    # Picking loads; the picker shows the preset only while the model is that preset, so
+    # after Undo or an edit it never claims a model that is not the one on the page.
+    loaded = _loaded_preset(spec)
+    st.session_state[_PRESET_KEY] = loaded if loaded in names else None
+    edited = spec.name in PRESETS and loaded is None
+    pick.selectbox("Preset", names, key=_PRESET_KEY, on_change=_load_preset,
+                   placeholder=f"{spec.name} (edited)" if edited else "Choose a preset…",
+                   help="Choosing a preset replaces the stack; Undo brings it back. "
+                   + PRESET_DESCRIPTIONS.get(spec.name, ""))
     shape_names = list(INPUT_PRESETS)
     current = [name for name, size in INPUT_PRESETS.items() if size == spec.input_shape]
     shape.selectbox("Input shape", shape_names, key=f"build_in{epoch}_preset",

@@ -90,8 +90,9 @@ def _files_tab(at: AppTest) -> AppTest:
 
 
 def _load_preset(at: AppTest, name: str) -> AppTest:
-    at.selectbox(key="build_preset").set_value(name)
-    return _click(at, "build_load")
+    at.selectbox(key="build_preset").set_value(name).run()  # picking loads
+    assert not at.exception, at.exception
+    return at
 
 
 @pytest.fixture(scope="module")
@@ -441,3 +442,26 @@ def test_the_build_page_shows_its_arithmetic_without_the_code_highlighter() -> N
 
 def test_a_text_block_shows_its_text_as_text() -> None:
     assert "a &lt;b&gt; &amp; c\n2" in text_block_html("a <b> & c\n2")
+
+
+def test_picking_a_preset_loads_it_and_undo_clears_the_picker() -> None:
+    at = _app()
+    default = _spec(at)
+    assert at.selectbox(key="build_preset").value == DEFAULT_PRESET
+    at = _load_preset(at, "lenet-5")
+    assert _spec(at) == PRESETS["lenet-5"]
+    assert at.selectbox(key="build_preset").value == "lenet-5"
+    _click(at, "build_undo")
+    assert _spec(at) == default
+    assert at.selectbox(key="build_preset").value == DEFAULT_PRESET
+    _click(at, "build_redo")
+    assert at.selectbox(key="build_preset").value == "lenet-5"
+
+
+def test_an_edited_preset_is_not_claimed_by_the_picker() -> None:
+    at = _load_preset(_app(), "lenet-5")
+    _click(at, "build_delete")  # the first layer goes
+    picker = at.selectbox(key="build_preset")
+    assert picker.value is None and picker.placeholder == "lenet-5 (edited)"
+    at = _load_preset(at, "lenet-5")  # picking it again brings it back whole
+    assert _spec(at) == PRESETS["lenet-5"]
