@@ -99,6 +99,8 @@ def test_an_invalid_setting_is_shown_on_its_card_and_fixed_in_one_click(
     first = page.locator(STACK_CARDS).first
     _expect(first).to_have_class(re.compile(r"\berror\b"))
     _expect(first.locator(".note")).to_contain_text("larger than its 28×28 input")
+    _expect(first.locator(".note code")).to_have_text("kernel_size")  # a code span,
+    assert "`" not in first.locator(".note").inner_text()  # not raw backticks
     assert len(_classes(page)) == 8
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, "build_error_on_row")

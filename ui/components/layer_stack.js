@@ -14,6 +14,15 @@ function element(tag, className, text) {
   return node;
 }
 
+// `text` with its markdown code spans (`kernel_size`) as <code>, the backticks dropped.
+function withCodeSpans(node, text) {
+  String(text).split("`").forEach((part, number) => {
+    if (!part) return;
+    node.append(number % 2 === 1 ? element("code", "", part) : document.createTextNode(part));
+  });
+  return node;
+}
+
 function paletteChip(entry) {
   const chip = element("div", "chip", entry.class_name);
   chip.draggable = true;
@@ -73,7 +82,7 @@ function layerCard(row, selected, send) {
   figures.append(element("span", "shape", row.shape),
                  element("span", "params", row.params === "—" ? "—" : `${row.params} params`));
   card.append(head, figures);
-  if (row.note) card.append(element("div", "note", row.note));
+  if (row.note) card.append(withCodeSpans(element("div", "note"), row.note));
 
   card.addEventListener("click", () => send({ op: "select", index: row.index }));
   card.addEventListener("keydown", (event) => {
