@@ -123,8 +123,9 @@ class Trainings:
         await session.connect()
         try:
             await session.rerun()
-            await session.rerun(build_preset=("string_value", TRAINING_PRESET))
-            await session.rerun(build_load=("trigger_value", True))
+            if "build_load" in session.widget_ids:
+                await session.rerun(build_preset=("string_value", TRAINING_PRESET))
+                await session.rerun(build_load=("trigger_value", True))
             await session.open_page("Train")
             await session.rerun(train_epochs=("double_value", 50.0))
             while not self._stop.is_set():

@@ -22,7 +22,7 @@ from typing import Any
 from cnnviz.cli import CliError, add_architecture_arguments, read_spec
 from cnnviz.errors import LimitError
 from cnnviz.progress import TrainingProgress
-from cnnviz.training_settings import OPTIMIZERS, TrainingError, TrainingSettings
+from cnnviz.training_settings import OPTIMIZERS, SCHEDULES, TrainingError, TrainingSettings
 
 __all__ = ["register", "run"]
 
@@ -50,6 +50,11 @@ def register(subparsers: Any) -> None:
         help="default: the optimizer's usual starting rate (Adam 0.001, SGD 0.01, …)",
     )  # fmt: skip
     parser.add_argument(
+        "--schedule", choices=SCHEDULES, default=_DEFAULTS.schedule,
+        help="learning rate over the training: cosine decays it to 0 by the last batch; "
+        "constant keeps it",
+    )  # fmt: skip
+    parser.add_argument(
         "--validation-split", type=float, default=_DEFAULTS.validation_split,
         help="fraction of the training images held out to validate each epoch",
     )  # fmt: skip
@@ -68,6 +73,7 @@ def _settings(args: argparse.Namespace) -> TrainingSettings:
         return TrainingSettings(
             optimizer=args.optimizer,
             learning_rate=args.learning_rate,
+            schedule=args.schedule,
             batch_size=args.batch_size,
             epochs=args.epochs,
             validation_split=args.validation_split,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +90,15 @@ class TrainingSettings:
         if self.learning_rate is not None:
             return float(self.learning_rate)
         return OPTIMIZERS[self.optimizer].learning_rate
+
+    def learning_rate_at(self, epochs_done: float) -> float:
+        """The rate the optimizer uses after `epochs_done` epochs: constant, or Keras's
+        `CosineDecay` from the starting rate to 0 at the end of the last epoch."""
+        rate = self.resolved_learning_rate
+        if self.schedule == "constant":
+            return rate
+        progress = min(max(epochs_done / self.epochs, 0.0), 1.0)
+        return rate * 0.5 * (1.0 + math.cos(math.pi * progress))
 
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnnviz.progress import CurvePoint
+from cnnviz.training_settings import TrainingSettings
 
-__all__ = [
-    "confusion_figure", "confusion_shading", "curves_figure", "per_class_figure", "runs_figure",
-]
+__all__ = ["LIVE_CHART_CONFIG", "RUNNING_NOTE", "WAITING_NOTE", "confusion_figure",
+           "confusion_shading", "curves_figure", "per_class_figure", "runs_figure",
+           "schedule_figure"]
+
+# Plotly's toolbar would sit over the right-hand subplot's title; these charts need no zoom.
+LIVE_CHART_CONFIG: Final = {"displayModeBar": False}
+WAITING_NOTE: Final = "Waiting for the first batch…"
+RUNNING_NOTE: Final = ("Thin line: the mean over the epoch so far, as Keras reports it; "
+                       "it starts afresh at each epoch.")
 
 _TRAIN, _VAL = "#1f77b4", "#ff7f0e"
 _HEIGHT = 320
@@ -31,17 +39,37 @@ def _epoch_axis(epochs: int) -> dict[str, object]:
             "dtick": max(1, math.ceil(epochs / 10))}
 
 
+def _by_epoch(
+    batch_curve: Sequence[CurvePoint], index: int,
+) -> tuple[list[float | None], list[float | None]]:
+    """x and y of the running values, with a gap between epochs (each restarts its mean)."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    previous = None
+    for point in batch_curve:
+        epoch = math.ceil(point[0]) - 1
+        if previous is not None and epoch != previous:
+            xs.append(None)
+            ys.append(None)
+        xs.append(point[0])
+        ys.append(point[index])
+        previous = epoch
+    return xs, ys
+
+
 def curves_figure(
     history: Mapping[str, Sequence[float]], batch_curve: Sequence[CurvePoint] = (),
     epochs: int | None = None,
 ) -> go.Figure:
-    """Loss and accuracy against epochs: running values within epochs, then epoch ends."""
+    """Loss and accuracy against epochs: running values within epochs, then epoch ends.
+
+    Before the first report the axes already span the training, with a note saying so.
+    """
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
     for column, (key, index) in enumerate((("loss", 1), ("accuracy", 2)), start=1):
         if batch_curve:
-            xs = [point[0] for point in batch_curve]
-            ys = [point[index] for point in batch_curve]
-            figure.add_scatter(x=xs, y=ys, mode="lines", name="train (running)",
+            xs, ys = _by_epoch(batch_curve, index)
+            figure.add_scatter(x=xs, y=ys, mode="lines", name="train (mean so far this epoch)",
                                line={"color": _TRAIN, "width": 1}, opacity=0.5,
                                legendgroup="running", showlegend=column == 1, row=1, col=column)
         for name, colour in ((key, _TRAIN), (f"val_{key}", _VAL)):
@@ -55,7 +83,30 @@ def curves_figure(
     shown_epochs = max(1, epochs or 1)
     figure.update_xaxes(range=[0, shown_epochs + 0.1], **_epoch_axis(shown_epochs))
     figure.update_yaxes(range=[0, 1.02], row=1, col=2)
-    return _layout(figure)
+    if not batch_curve and not history.get("loss"):
+        figure.update_yaxes(range=[0, 1], row=1, col=1)
+        figure.add_annotation(text=WAITING_NOTE, xref="paper", yref="paper", x=0.5, y=0.5,
+                              showarrow=False, font={"size": 15, "color": "#666"})
+    elif batch_curve:
+        figure.add_annotation(text=RUNNING_NOTE, xref="paper", yref="paper", x=0, y=-0.32,
+                              xanchor="left", showarrow=False, font={"size": 12, "color": "#666"})
+    _layout(figure)
+    if batch_curve:
+        figure.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 40})
+    return figure
+
+
+def schedule_figure(settings: TrainingSettings, points: int = 41) -> go.Figure:
+    """The learning rate over the training, as the optimizer will apply it."""
+    xs = [settings.epochs * step / (points - 1) for step in range(points)]
+    figure = go.Figure(go.Scatter(x=xs, y=[settings.learning_rate_at(x) for x in xs],
+                                  mode="lines", line={"color": _TRAIN}, name="learning rate",
+                                  hovertemplate="epoch %{x:.1f}: %{y:.3g}<extra></extra>"))
+    figure.update_xaxes(range=[0, settings.epochs], **_epoch_axis(settings.epochs))
+    figure.update_yaxes(title_text="learning rate", rangemode="tozero", tickformat=".2g")
+    figure.update_layout(height=170, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                         showlegend=False)
+    return figure
 
 
 def confusion_shading(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from cnnviz.progress import TrainingProgress
 from cnnviz.shapes import ModelSummary
 from cnnviz.spec import ModelSpec
 from cnnviz.training_settings import TrainingSettings
-from ui.train_charts import curves_figure
+from ui.train_charts import LIVE_CHART_CONFIG, curves_figure
 from ui.train_job import TrainingJob, collect_finished_training, current_job, start_training
 
 __all__ = ["POLL_SECONDS", "live_panel", "train_button", "training_blocker"]
@@ -98,9 +98,11 @@ def _running(job: TrainingJob) -> None:
         st.progress(progress.fraction, text=_progress_text(progress, stopping))
     st.button("Stop", on_click=job.stop, disabled=stopping, key="train_stop",
               icon=":material/stop:", help="Stops after the current batch and keeps the weights.")
-    if progress is not None:
+    if progress is None:  # the axes span the training from the start, with a note
+        figure = curves_figure({}, (), job.settings.epochs)
+    else:
         figure = curves_figure(progress.history, progress.batch_curve, progress.epochs)
-        st.plotly_chart(figure, key="train_live_curves", width="stretch")
+    st.plotly_chart(figure, key="train_live_curves", width="stretch", config=LIVE_CHART_CONFIG)
     st.caption(f"Training **{job.spec.name}** as it was when you pressed Train; changes on the "
                "Build page apply to the next training.")
 

@@ -11,14 +11,17 @@ from cnnviz.training_settings import (
     MAX_BATCH_SIZE,
     MAX_VALIDATION_SPLIT,
     OPTIMIZERS,
+    SCHEDULES,
     TrainingError,
     TrainingSettings,
 )
 from ui.state import set_spec
+from ui.train_charts import LIVE_CHART_CONFIG, schedule_figure
 
 __all__ = ["loss_panel", "settings_form"]
 
 _BATCH_SIZES = (8, 16, 32, 64, 128, 256, 512)
+_SCHEDULE_LABELS = {"cosine": "Cosine decay to 0", "constant": "Constant"}
 
 
 def settings_form(*, disabled: bool) -> TrainingSettings | None:
@@ -52,13 +55,23 @@ def settings_form(*, disabled: bool) -> TrainingSettings | None:
     seed = right.number_input("Seed", min_value=0, max_value=2**31 - 1, value=defaults.seed,
                               step=1, key="train_seed", disabled=disabled,
                               help="Same seed, same data order and initial weights.")
+    schedule = left.selectbox(
+        "Learning-rate schedule", SCHEDULES, index=SCHEDULES.index(defaults.schedule),
+        format_func=_SCHEDULE_LABELS.__getitem__, key="train_schedule", disabled=disabled,
+        help="Cosine lowers the rate smoothly to 0 by the last batch (big steps first, fine "
+        "ones at the end); constant keeps the rate you set.",
+    ) or defaults.schedule  # fmt: skip
     try:
-        return TrainingSettings(optimizer=optimizer, learning_rate=float(rate),
-                                batch_size=int(batch_size), epochs=int(epochs),
-                                validation_split=float(split), seed=int(seed))
+        settings = TrainingSettings(optimizer=optimizer, learning_rate=float(rate),
+                                    batch_size=int(batch_size), epochs=int(epochs),
+                                    validation_split=float(split), seed=int(seed),
+                                    schedule=schedule)
     except TrainingError as error:
         st.error(str(error), icon=":material/error:")
         return None
+    st.plotly_chart(schedule_figure(settings), key="train_schedule_chart", width="stretch",
+                    config=LIVE_CHART_CONFIG)
+    return settings
 
 
 def loss_panel(spec: ModelSpec, num_classes: int, *, frozen: bool) -> LossChoice:

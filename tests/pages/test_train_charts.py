@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ui.train_charts import confusion_figure, curves_figure, per_class_figure, runs_figure
+from cnnviz.training_settings import TrainingSettings
+from ui.train_charts import (
+    RUNNING_NOTE,
+    WAITING_NOTE,
+    confusion_figure,
+    curves_figure,
+    per_class_figure,
+    runs_figure,
+    schedule_figure,
+)
 
 
 @pytest.mark.parametrize(("epochs", "tick_step"), [(1, 1), (2, 1), (10, 1), (11, 2), (40, 4)])
@@ -22,8 +31,11 @@ def test_curves_show_running_train_values_and_epoch_ends() -> None:
     batch_curve = [(0.5, 1.2, 0.4), (1.0, 0.9, 0.6), (1.5, 0.6, 0.75)]
     figure = curves_figure(history, batch_curve, epochs=3)
     by_name = {(trace.name, trace.yaxis): trace for trace in figure.data}
-    assert list(by_name[("train (running)", "y")].x) == [0.5, 1.0, 1.5]
-    assert list(by_name[("train (running)", "y2")].y) == [0.4, 0.6, 0.75]
+    running = "train (mean so far this epoch)"
+    # Keras restarts its running mean each epoch: a gap, not a drop, between epochs.
+    assert list(by_name[(running, "y")].x) == [0.5, 1.0, None, 1.5]
+    assert list(by_name[(running, "y2")].y) == [0.4, 0.6, None, 0.75]
+    assert RUNNING_NOTE in [note.text for note in figure.layout.annotations]
     assert list(by_name[("train (epoch end)", "y")].y) == [0.9, 0.5]
     assert list(by_name[("validation", "y2")].x) == [1]
     assert list(figure.layout.xaxis.range) == [0, 3.1]
@@ -50,3 +62,18 @@ def test_per_class_bars_say_when_a_class_has_no_test_image() -> None:
     figure = per_class_figure((1.0, None, 0.25), ("a", "b", "c"))
     assert list(figure.data[0].y) == [1.0, 0.0, 0.25]
     assert list(figure.data[0].text) == ["100%", "no test image", "25%"]
+
+
+def test_before_the_first_batch_the_axes_span_the_training_with_a_note() -> None:
+    figure = curves_figure({}, (), epochs=8)
+    assert list(figure.layout.xaxis.range) == [0, 8.1]
+    assert [note.text for note in figure.layout.annotations
+            if note.text not in ("Loss", "Accuracy")] == [WAITING_NOTE]
+
+
+@pytest.mark.parametrize(("schedule", "last"), [("cosine", 0.0), ("constant", 0.01)])
+def test_the_schedule_chart_shows_the_rate_the_optimizer_gets(schedule: str, last: float) -> None:
+    figure = schedule_figure(TrainingSettings(learning_rate=0.01, epochs=5, schedule=schedule))
+    rates = list(figure.data[0].y)
+    assert rates[0] == pytest.approx(0.01) and rates[-1] == pytest.approx(last, abs=1e-12)
+    assert list(figure.data[0].x)[-1] == 5
