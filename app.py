@@ -8,10 +8,12 @@ from cnnviz.shapes import summarize
 from ui.page_style import apply_page_style
 from ui.state import TRAINED_KEY, current_spec, ensure_defaults, sync_url, take_notice
 from ui.train_job import collect_finished_training
+from ui.workspace import open_session_workspace, save_workspace, workspace_panel
 
 st.set_page_config(page_title="cnnviz", page_icon="🧱", layout="wide")
 apply_page_style()
 ensure_defaults()
+open_session_workspace()  # the participant's stored model and runs, at the first run
 collect_finished_training()  # a training that ended while this session was on another page
 
 pages = [
@@ -30,9 +32,11 @@ with st.sidebar:
                + ("" if summary.ok else " · :red[has an error]"))
     if st.session_state.get(TRAINED_KEY) is not None:
         st.caption(":material/check_circle: A model has been trained in this session.")
+    workspace_panel()
 
 navigation.run()
 notice = take_notice()  # one the page did not show itself
 if notice:
     st.sidebar.warning(notice, icon=":material/warning:")
 sync_url()
+save_workspace()

@@ -1,5 +1,9 @@
 """Fixtures shared by every test folder.
 
+The whole run keeps its workspace store (SQLite) and upload cache in one temp dir, set
+here before anything reads the settings, so the tests never write into the checkout; the
+app servers that browser tests start inherit it.
+
 `postgres_url`: a throwaway PostgreSQL cluster (Debian's `postgresql` package: `initdb` and
 `pg_ctl`) in a temp dir on a free loopback port, once per test session, stopped and removed
 afterwards. Tests that use it are skipped with the reason when PostgreSQL is not installed,
@@ -8,6 +12,7 @@ unless `CNNVIZ_REQUIRE_POSTGRES=1` (CI), where they fail instead.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -19,6 +24,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+_STORE_DIR = tempfile.mkdtemp(prefix="cnnviz-test-store-")
+atexit.register(shutil.rmtree, _STORE_DIR, True)
+os.environ.setdefault("CNNVIZ_STORE_PATH", os.path.join(_STORE_DIR, "cnnviz.db"))
+os.environ.setdefault("CNNVIZ_UPLOAD_CACHE", os.path.join(_STORE_DIR, "uploads"))
 
 _PG_USER = "postgres"  # initdb refuses to run as root; Debian's package creates this user
 

@@ -22,8 +22,12 @@ __all__ = [
     "RUNS_KEY",
     "SELECTED_KEY",
     "SPEC_KEY",
+    "STORED_RUNS_KEY",
+    "STORE_PROBLEM_KEY",
     "TRAINED_KEY",
     "URL_PARAM",
+    "WORKSPACE_KEY",
+    "adopt_saved_spec",
     "can_redo",
     "can_undo",
     "current_spec",
@@ -44,6 +48,9 @@ SPEC_KEY = "cnnviz_spec"  # the session's ModelSpec; no widget owns this key
 TRAINED_KEY = "cnnviz_trained"  # the model trained in this session, with what it was trained on
 RUNS_KEY = "cnnviz_runs"  # every training run of this session
 DATASET_KEY = "cnnviz_dataset_name"
+WORKSPACE_KEY = "cnnviz_workspace"  # the participant's stored workspace (cnnviz.store)
+STORED_RUNS_KEY = "cnnviz_stored_runs"  # every stored run, interrupted ones too
+STORE_PROBLEM_KEY = "cnnviz_store_problem"  # why work is not being saved, if it is not
 SELECTED_KEY = "cnnviz_selected_layer"  # index of the layer whose settings are open
 DEFAULT_PRESET = "chollet-mnist-convnet"
 URL_PARAM = "arch"
@@ -72,6 +79,16 @@ def _spec_from_url() -> ModelSpec | None:
 def ensure_defaults() -> None:
     if SPEC_KEY not in st.session_state:
         st.session_state[SPEC_KEY] = _spec_from_url() or get_preset(DEFAULT_PRESET)
+
+
+def adopt_saved_spec(saved: ModelSpec) -> None:
+    """The participant's stored model, at a session's start: it becomes the open model,
+    unless the link names one; then the stored one waits in the undo history."""
+    if st.query_params.get(URL_PARAM) is None:
+        st.session_state[SPEC_KEY] = saved
+        refresh_widgets()
+    elif saved != current_spec():
+        st.session_state[_PAST_KEY] = [*st.session_state.get(_PAST_KEY, []), saved]
 
 
 def current_spec() -> ModelSpec:

@@ -147,7 +147,7 @@ class Store:
     def open_workspace(self, token: str | None) -> Workspace:
         """The workspace `token` belongs to, or a new, empty one with a new token."""
         now = time.time()
-        if token:
+        if isinstance(token, str) and token:
             with self._transaction("open your workspace") as db:
                 row = db.execute(
                     sa.select(participants).join(
