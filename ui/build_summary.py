@@ -17,6 +17,7 @@ from ui.text_block import text_block
 
 __all__ = [
     "budget_badges",
+    "counted_through",
     "human_count",
     "keras_totals",
     "layer_arithmetic",
@@ -53,16 +54,41 @@ def measured_epoch_seconds(runs: Any, spec: ModelSpec) -> tuple[float, bool | No
     return None
 
 
+def counted_through(summary: ModelSummary) -> str | None:
+    """How far the totals go when a layer has an error ("up to layer 3"); None when all do."""
+    if summary.error is None:
+        return None
+    return f"up to layer {len(summary.layers)}" if summary.layers else None
+
+
+def _stopped(summary: ModelSummary) -> str:
+    return (f"Layer {len(summary.layers) + 1} has an error: it and the layers after it "
+            "are not counted until it is fixed.")
+
+
 def budget_badges(summary: ModelSummary, runs: Any, max_params: int) -> None:
     params, macs, memory, timing = st.columns(4)
-    params.metric("Parameters", f"{summary.total_params:,}", border=True,
-                  help=f"Trainable {summary.trainable_params:,} · non-trainable "
-                  f"{summary.non_trainable_params:,}. This server trains up to {max_params:,}.")
-    macs.metric("MACs per image", human_count(summary.total_macs), border=True,
-                help=f"{summary.total_macs:,} multiply-accumulates for one image's forward pass")
-    memory.metric("Activations per image", readable_size(summary.activation_bytes),
-                  border=True, help="float32 outputs of every layer (and the input) for one "
-                  "image; training keeps them for the backward pass")
+    through = counted_through(summary)
+    if summary.error is not None and through is None:  # the first layer: nothing to count
+        reason = _stopped(summary)
+        for column, label in ((params, "Parameters"), (macs, "MACs per image"),
+                              (memory, "Activations per image")):
+            column.metric(label, "—", delta="layer 1 has an error", delta_color="off",
+                          delta_arrow="off", border=True, help=reason)
+    else:
+        partial: dict[str, Any] = {} if through is None else {
+            "delta": through, "delta_color": "off", "delta_arrow": "off"}
+        stopped = "" if through is None else " " + _stopped(summary)
+        params.metric("Parameters", f"{summary.total_params:,}", border=True, **partial,
+                      help=f"Trainable {summary.trainable_params:,} · non-trainable "
+                      f"{summary.non_trainable_params:,}. This server trains up to "
+                      f"{max_params:,}.{stopped}")
+        macs.metric("MACs per image", human_count(summary.total_macs), border=True, **partial,
+                    help=f"{summary.total_macs:,} multiply-accumulates for one image's forward "
+                    f"pass.{stopped}")
+        memory.metric("Activations per image", readable_size(summary.activation_bytes),
+                      border=True, **partial, help="float32 outputs of every layer (and the "
+                      f"input) for one image; training keeps them for the backward pass.{stopped}")
     measured = measured_epoch_seconds(runs, summary.spec)
     if measured is None:
         timing.metric("Time per epoch", "—", border=True,
@@ -77,12 +103,18 @@ def budget_badges(summary: ModelSummary, runs: Any, max_params: int) -> None:
 
 def keras_totals(summary: ModelSummary) -> list[str]:
     """The three total lines as `model.summary()` prints them."""
-    def line(label: str, count: int) -> str:
-        return f"{label}: {count:,} ({readable_size(count * BYTES_PER_VALUE)})"
+    through = counted_through(summary)
 
-    return [line("Total params", summary.total_params),
-            line("Trainable params", summary.trainable_params),
-            line("Non-trainable params", summary.non_trainable_params)]
+    def line(label: str, count: int) -> str:
+        if summary.error is not None and through is None:
+            return f"{label}: —"
+        counted = f"{label}: {count:,} ({readable_size(count * BYTES_PER_VALUE)})"
+        return counted if through is None else f"{counted}, {through}"
+
+    lines = [line("Total params", summary.total_params),
+             line("Trainable params", summary.trainable_params),
+             line("Non-trainable params", summary.non_trainable_params)]
+    return lines if summary.error is None else [*lines, _stopped(summary)]
 
 
 def summary_rows(spec: ModelSpec, summary: ModelSummary,
@@ -91,7 +123,8 @@ def summary_rows(spec: ModelSpec, summary: ModelSummary,
     for item in advice:
         if item.layer_index is not None:
             mark = "⛔ " if item.level == "error" else "⚠️ "
-            notes[item.layer_index] = notes.get(item.layer_index, "") + mark + item.message + " "
+            message = item.message.replace("`", "")  # a table cell shows no markdown
+            notes[item.layer_index] = notes.get(item.layer_index, "") + mark + message + " "
     rows = []
     for index, (layer, name) in enumerate(zip(spec.layers, spec.layer_names(), strict=True)):
         row = {"#": str(index + 1), "Layer (type)": f"{name} ({layer.class_name})"}

@@ -465,3 +465,37 @@ def test_an_edited_preset_is_not_claimed_by_the_picker() -> None:
     assert picker.value is None and picker.placeholder == "lenet-5 (edited)"
     at = _load_preset(at, "lenet-5")  # picking it again brings it back whole
     assert _spec(at) == PRESETS["lenet-5"]
+
+
+def _broken_at(index: int) -> ModelSpec:
+    """The default preset with layer `index` (a Conv2D) given a kernel larger than its input."""
+    spec = get_preset(DEFAULT_PRESET)
+    layers = list(spec.layers)
+    layers[index] = dataclasses.replace(layers[index], kernel_size=(29, 29))
+    return dataclasses.replace(spec, layers=tuple(layers))
+
+
+def _app_with(spec: ModelSpec) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state[SPEC_KEY] = spec
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_totals_with_an_error_say_how_far_they_count() -> None:
+    spec = _broken_at(2)
+    at = _app_with(spec)
+    counted = summarize(spec).total_params
+    assert 0 < counted < summarize(get_preset(DEFAULT_PRESET)).total_params
+    badge = next(metric for metric in at.metric if metric.label == "Parameters")
+    assert (badge.value, badge.delta) == (f"{counted:,}", "up to layer 2")
+    totals = _totals(at).splitlines()
+    assert totals[0] == f"Total params: {counted:,} ({readable_size(counted * 4)}), up to layer 2"
+    assert totals[-1].startswith("Layer 3 has an error")
+
+
+def test_totals_with_an_error_in_the_first_layer_are_a_dash() -> None:
+    at = _app_with(_broken_at(0))
+    assert _metric(at, "Parameters") == "—" and _metric(at, "MACs per image") == "—"
+    assert _totals(at).splitlines()[0] == "Total params: —"
