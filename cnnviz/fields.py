@@ -18,6 +18,8 @@ __all__ = [
     "INITIALIZERS",
     "MAX_SIZE",
     "MAX_WINDOW",
+    "SIZE_REASON",
+    "WINDOW_REASON",
     "Coercer",
     "activation",
     "bias_initializer",
@@ -39,6 +41,8 @@ Coercer = Callable[[Any, str], Any]
 
 MAX_SIZE = 65_536
 MAX_WINDOW = 1_024
+SIZE_REASON = "a layer that wide would not fit in memory"
+WINDOW_REASON = "a kernel, stride or padding that large is almost surely a typo"
 
 ACTIVATIONS: tuple[str, ...] = (
     "relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu", "softplus", "softsign",
@@ -80,7 +84,7 @@ def positive_int(value: Any, field: str) -> int:
         )
     if number > MAX_SIZE:
         raise SpecError(
-            f"is larger than cnnviz allows ({MAX_SIZE:,})",
+            f"is larger than cnnviz allows ({MAX_SIZE:,}; {SIZE_REASON})",
             field=field,
             received=value,
             fix=f"use a value up to {MAX_SIZE:,}",
@@ -108,7 +112,7 @@ def _pair(value: Any, field: str, *, minimum: int, limit: int) -> tuple[int, int
         )
     if max(pair) > limit:
         raise SpecError(
-            f"is larger than cnnviz allows ({limit:,})",
+            f"is larger than cnnviz allows ({limit:,}; {WINDOW_REASON})",
             field=field,
             received=value,
             fix=f"use values up to {limit:,}",

@@ -125,8 +125,8 @@ def _input_shape(value: Any) -> Shape3:
     side = [int(item) for item in value]
     if max(side[:2]) > MAX_INPUT_SIDE or side[2] > MAX_INPUT_CHANNELS:
         raise SpecError(
-            f"is larger than cnnviz allows ({MAX_INPUT_SIDE} pixels a side, "
-            f"{MAX_INPUT_CHANNELS} channels)",
+            f"is larger than cnnviz allows ({MAX_INPUT_SIDE:,} pixels a side, "
+            f"{MAX_INPUT_CHANNELS} channels; one image's feature maps must fit in memory)",
             field="input_shape",
             received=value,
             fix="resize the images, e.g. to [224, 224, 3]",

@@ -77,19 +77,22 @@ def _pair_inputs(labels: tuple[str, ...], values: Any, key: str, help_text: str,
     for start in range(0, len(labels), 2):
         for offset, column in enumerate(st.columns(2)):
             axis = start + offset
-            column.number_input(labels[axis], min_value=minimum, max_value=f.MAX_WINDOW,
-                                step=1, value=None if values is None else values[axis],
-                                key=f"{key}_{axis}", help=help_text, on_change=on_change,
-                                placeholder="None")
+            column.number_input(labels[axis], min_value=minimum, step=1,
+                                value=None if values is None else values[axis],
+                                key=f"{key}_{axis}", on_change=on_change, placeholder="None",
+                                help=f"{help_text} Up to {f.MAX_WINDOW:,}.")
 
 
 def _widget(spec_field: dataclasses.Field[Any], value: Any, key: str, auto_name: str,
             on_change: Any) -> None:
     name, kind = spec_field.name, _kind(spec_field)
     help_text = field_help(name, _default_text(spec_field))
+    # No max_value on whole numbers: the browser would silently refuse a number over it,
+    # where the layer's own check says what the limit is and why.
     common = {"key": key, "help": help_text, "on_change": on_change}
     if kind == "int":
-        st.number_input(name, min_value=1, max_value=f.MAX_SIZE, step=1, value=value, **common)
+        common["help"] = f"{help_text} Up to {f.MAX_SIZE:,}."
+        st.number_input(name, min_value=1, step=1, value=value, **common)
     elif kind in ("pair", "optional_pair"):
         _pair_inputs((f"{name} · height", f"{name} · width"), value, key, help_text, 1,
                      on_change)

@@ -21,6 +21,7 @@ from ui.state import (
     can_undo,
     current_spec,
     redo,
+    refresh_widgets,
     set_selected_layer,
     set_spec,
     show_notice,
@@ -74,6 +75,7 @@ def _set_input(key: str) -> None:
         set_spec(dataclasses.replace(spec, input_shape=shape))
     except SpecError as error:
         show_notice(error.message)
+        refresh_widgets()  # the fields show the model's input again; the notice says why
 
 
 def _rename() -> None:
@@ -107,9 +109,9 @@ def input_and_presets(spec: ModelSpec) -> None:
     for axis, column, value in zip("hwc", (height, width, channels), spec.input_shape,
                                    strict=True):
         label = {"h": "height", "w": "width", "c": "channels"}[axis]
+        limit = MAX_INPUT_CHANNELS if axis == "c" else MAX_INPUT_SIDE
         column.number_input(label, min_value=1, value=value, step=1, key=f"build_in{epoch}_{axis}",
-                            max_value=MAX_INPUT_CHANNELS if axis == "c" else MAX_INPUT_SIDE,
-                            on_change=_set_input, args=(axis,))
+                            help=f"Up to {limit:,}.", on_change=_set_input, args=(axis,))
 
 
 def model_name(spec: ModelSpec) -> None:

@@ -177,3 +177,25 @@ def test_cli_featuremaps_names_the_setting(
     status = main(["featuremaps", str(small_json), "--image", str(image),
                    "--out", str(tmp_path / "maps")])
     assert status == 2 and variable in capsys.readouterr().err
+
+
+# --- cnnviz's own bounds in the layer form -----------------------------------------------
+
+def test_a_filter_count_over_the_bound_is_explained_not_silently_dropped() -> None:
+    at = _app(spec=SMALL)
+    filters = next(item for item in at.number_input if item.label == "filters")
+    assert "65,536" in str(filters.help)
+    filters.set_value(100_000).run()
+    assert not at.exception, at.exception
+    shown = " ".join(error.value for error in at.error)
+    assert "filters=100000" in shown and "65,536" in shown and "memory" in shown
+
+
+def test_an_input_height_over_the_bound_is_explained() -> None:
+    at = _app(spec=SMALL)
+    height = next(item for item in at.number_input if item.label == "height")
+    height.set_value(100_000).run()
+    assert not at.exception, at.exception
+    assert at.session_state[SPEC_KEY] == SMALL
+    assert any("4,096 pixels a side" in warning.value for warning in at.warning)
+    assert next(item for item in at.number_input if item.label == "height").value == 8
