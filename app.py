@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.shapes import summarize
+from ui.guard import page_guard
 from ui.page_style import apply_page_style
 from ui.state import TRAINED_KEY, current_spec, ensure_defaults, sync_url, take_notice
 from ui.train_job import collect_finished_training
@@ -34,7 +35,8 @@ with st.sidebar:
         st.caption(":material/check_circle: A model has been trained in this session.")
     workspace_panel()
 
-navigation.run()
+with page_guard(navigation.title):  # a message and a logged traceback, never code on a page
+    navigation.run()
 notice = take_notice()  # one the page did not show itself
 if notice:
     st.sidebar.warning(notice, icon=":material/warning:")

@@ -24,6 +24,7 @@ from cnnviz.datasets import (
     missing_download,
 )
 from cnnviz.errors import LimitError
+from cnnviz.images import ImageError, check_input_shape
 from cnnviz.limits import check_upload_bytes
 from cnnviz.settings import get_settings, setting_source
 from cnnviz.shapes import summarize
@@ -202,6 +203,15 @@ def _set_input(spec: ModelSpec, shape: tuple[int, int, int]) -> None:
     set_spec(dataclasses.replace(spec, input_shape=shape))
 
 
+def _convertible(model_shape: tuple[int, int, int]) -> bool:
+    """Whether images can be resized/converted to this input (1 or 3 channels)."""
+    try:
+        check_input_shape(model_shape)
+    except ImageError:
+        return False
+    return True
+
+
 def fit_choice(spec: ModelSpec, dataset: Dataset, *, frozen: bool) -> bool:
     """When data and model shapes differ, offer both fixes; True when training may go on."""
     data_shape, model_shape = dataset.input_shape, spec.input_shape
@@ -209,8 +219,15 @@ def fit_choice(spec: ModelSpec, dataset: Dataset, *, frozen: bool) -> bool:
         return True
     st.info(f"The images are **{shape_text(data_shape)}** and the model expects "
             f"**{shape_text(model_shape)}**: choose how they meet.", icon=":material/aspect_ratio:")
+    choices = (_RESIZE, _SET_INPUT) if _convertible(model_shape) else (_SET_INPUT,)
+    if len(choices) == 1:
+        st.info(f"Images come in 1 channel (grey) or 3 (colour), so they cannot be converted "
+                f"to the model's {model_shape[2]} channels. Set the model's input to the data's "
+                "shape here, or give the input 1 or 3 channels on the Build page.",
+                icon=":material/palette:")
     choice = st.radio(
-        "Make them match", (_RESIZE, _SET_INPUT), key=_FIT_KEY, horizontal=True,
+        "Make them match", choices, key=_FIT_KEY + ("" if len(choices) == 2 else "_input"),
+        horizontal=True,
         format_func=lambda value: {
             _RESIZE: f"Resize/convert the data to the model's input ({shape_text(model_shape)})",
             _SET_INPUT: f"Set the model's input to the data's shape ({shape_text(data_shape)})",
@@ -230,8 +247,9 @@ def fit_choice(spec: ModelSpec, dataset: Dataset, *, frozen: bool) -> bool:
     error = summarize(candidate).error
     if error is not None:
         st.error(f"With a {shape_text(data_shape)} input this model does not work: "
-                 f"{error.message} Resize the data instead, or change the layers on the Build "
-                 "page.", icon=":material/error:")
+                 f"{error.message} "
+                 + ("Resize the data instead, or change" if len(choices) == 2 else "Change")
+                 + " the layers on the Build page.", icon=":material/error:")
     st.button(f"Set the input to {shape_text(data_shape)}", disabled=error is not None or frozen,
               on_click=_set_input, args=(spec, data_shape), icon=":material/input:",
               help="Changes the model on the Build page (undo is there)."

@@ -18,6 +18,7 @@ from cnnviz.progress import TrainingProgress
 from cnnviz.shapes import ModelSummary
 from cnnviz.spec import ModelSpec
 from cnnviz.training_settings import TrainingSettings
+from ui.guard import guarded
 from ui.train_charts import LIVE_CHART_CONFIG, curves_figure
 from ui.train_job import TrainingJob, collect_finished_training, current_job, start_training
 
@@ -114,6 +115,7 @@ def _ended(job: TrainingJob) -> None:
         st.info("The queued training was cancelled.", icon=":material/close:")
 
 
+@guarded("live training panel")  # it reruns alone, outside the page's guard
 def _live_body() -> None:
     job = current_job()
     if job is None:
