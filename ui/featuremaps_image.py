@@ -38,6 +38,7 @@ _LAST_IMAGES_KEY: Final = "cnnviz_fm_last_images"  # source → the last image i
 _UPLOAD_TYPES: Final = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 _SAMPLE_DATASETS: Final = ("shapes", "digits", "mnist", "fashion_mnist", "cifar10")
 _CANVAS_SIDE: Final = 280
+_CANVAS_TOOLBAR_ROOM: Final = 24  # px; with the gaps around it, room for the canvas toolbar
 _VIEW_SIDE: Final = 224
 
 
@@ -113,6 +114,7 @@ def _dataset_sample(spec: ModelSpec, trained_dataset: str | None) -> ChosenImage
 def _drawing() -> ChosenImage | None:
     from streamlit_drawable_canvas import st_canvas
 
+    st.space(_CANVAS_TOOLBAR_ROOM)  # its toolbar appears above it, here, not over the choices
     result = st_canvas(stroke_width=20, stroke_color="#ffffff", background_color="#000000",
                        height=_CANVAS_SIDE, width=_CANVAS_SIDE, drawing_mode="freedraw",
                        return_image_data=True, key="fm_canvas")

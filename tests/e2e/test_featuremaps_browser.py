@@ -109,3 +109,27 @@ def test_a_digit_drawn_with_the_mouse_is_run_through_the_model(
     assert _mosaics(page).count() >= 2 + SPATIAL_LAYERS
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, "featuremaps_drawing")
+
+
+def _overlap(first: dict[str, float], second: dict[str, float]) -> bool:
+    return (first["x"] < second["x"] + second["width"] and second["x"] < first["x"] + first["width"]
+            and first["y"] < second["y"] + second["height"]
+            and second["y"] < first["y"] + first["height"])
+
+
+def test_the_canvas_toolbar_leaves_the_image_choice_readable(
+    page: Any, app_url: str, wait_for_app: Callable[..., None], screenshot: Callable[..., Path]
+) -> None:
+    _open_page(page, app_url, wait_for_app)
+    _choose_source(page, "Draw a digit", wait_for_app)
+    page.get_by_text("Draw something on the black square").wait_for()
+    canvas = page.locator("canvas").last
+    canvas.hover()
+    toolbar = page.locator(".dc-toolbar-card").first
+    page.wait_for_timeout(500)  # it fades in
+    toolbar_box, radio_box = toolbar.bounding_box(), page.locator(
+        '[data-testid="stRadio"]').first.bounding_box()
+    assert toolbar_box is not None and radio_box is not None
+    assert toolbar.is_visible()
+    assert not _overlap(toolbar_box, radio_box), (toolbar_box, radio_box)
+    screenshot(page, "featuremaps_canvas_toolbar")
