@@ -27,7 +27,7 @@ if get_settings().warm_up:
     worker_pool().warm()  # worker processes load TensorFlow before the first Train press
     import_tensorflow_in_background()  # a finished training is rebuilt in this process
 
-st.title(f"Train · {spec.name}")
+st.header(f"Train · {spec.name}", anchor=False)
 data_column, settings_column = st.columns(2, gap="large")
 with data_column:
     st.subheader("Data")

@@ -58,15 +58,33 @@ def _apply(advice_index: int, fix_index: int) -> None:
         show_notice(f"That fix no longer applies: {error}")
 
 
+def shown_advice() -> tuple[Advice, ...]:
+    """The advice as last drawn (the cards' fix buttons were drawn with it)."""
+    return tuple(st.session_state.get(_SHOWN_KEY, (None, ()))[1])
+
+
+def shown_advice_is_current() -> bool:
+    return bool(st.session_state.get(_SHOWN_KEY, (None, ()))[0] == current_spec())
+
+
 def advice_panel(advice: tuple[Advice, ...]) -> None:
-    """One alert per piece of advice, its fixes as buttons right under it."""
+    """One alert per piece of advice, its fixes as buttons right under it — except the
+    advice a layer's card shows: its fixes are buttons on that card."""
     st.session_state[_SHOWN_KEY] = (current_spec(), advice)
+    on_cards: dict[int, int] = {}  # layer → the advice its card shows (the first)
+    for number, item in enumerate(advice):
+        if item.layer_index is not None:
+            on_cards.setdefault(item.layer_index, number)
     for number, item in enumerate(advice):
         where = f"**Layer {item.layer_index + 1}** · " if item.layer_index is not None else ""
         if item.level == "error":
             st.error(where + item.message, icon=":material/error:")
         else:
             st.warning(where + item.message, icon=":material/warning:")
+        if item.layer_index is not None and on_cards[item.layer_index] == number and item.fixes:
+            st.caption(f"One click on layer {item.layer_index + 1}'s card in the stack: "
+                       + " · ".join(fix.label for fix in item.fixes))
+            continue
         if not item.fixes:
             continue
         columns = st.columns(max(len(item.fixes), 2))

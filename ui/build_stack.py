@@ -12,8 +12,16 @@ from cnnviz.advice import Advice
 from cnnviz.layers import LAYER_TYPES
 from cnnviz.shapes import ModelSummary
 from cnnviz.spec import ModelSpec, SpecError
+from ui.build_advice import shown_advice, shown_advice_is_current
 from ui.layer_help import LAYER_HINTS
-from ui.stack_ops import apply_action, delete_layer, duplicate_layer, insert_layer, move_layer
+from ui.stack_ops import (
+    apply_action,
+    card_fixes,
+    delete_layer,
+    duplicate_layer,
+    insert_layer,
+    move_layer,
+)
 from ui.stack_ops import new_layer as make_layer
 from ui.state import current_spec, selected_layer, set_selected_layer, set_spec, show_notice
 
@@ -50,8 +58,11 @@ def stack_rows(spec: ModelSpec, summary: ModelSummary, advice: tuple[Advice, ...
             shape, params = "—", "—"
             if status == "ok":
                 status = "unreached"
+        fixes = [] if draft_error is not None and draft_error[0] == index else card_fixes(
+            advice, index)
         rows.append({"index": index, "class_name": layer.class_name, "name": name,
-                     "shape": shape, "params": params, "status": status, "note": note})
+                     "shape": shape, "params": params, "status": status, "note": note,
+                     "fixes": fixes})
     return rows
 
 
@@ -60,8 +71,11 @@ def _apply_stack_action() -> None:
     action = value.get("action") if isinstance(value, dict) else None
     if action is None:
         return
+    if isinstance(action, dict) and action.get("op") == "fix" and not shown_advice_is_current():
+        show_notice("The model changed before that fix was clicked; nothing was applied.")
+        return
     try:
-        spec, selected = apply_action(current_spec(), action)
+        spec, selected = apply_action(current_spec(), action, shown_advice())
     except SpecError as error:
         show_notice(f"That change to the stack could not be applied: {error.message}")
         return

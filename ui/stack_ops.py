@@ -8,15 +8,17 @@ malformed is a `SpecError`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cnnviz.advice import Advice
 from cnnviz.layers import LAYER_TYPES, LayerSpec
 from cnnviz.spec import ModelSpec, SpecError, layer_from_dict
 
 __all__ = [
     "NEW_LAYER_CONFIG",
     "apply_action",
+    "card_fixes",
     "delete_layer",
     "duplicate_layer",
     "insert_layer",
@@ -89,8 +91,28 @@ def replace_layer(spec: ModelSpec, index: int, layer: LayerSpec) -> ModelSpec:
     return spec.replace_layers((*spec.layers[:at], layer, *spec.layers[at + 1 :]))
 
 
-def apply_action(spec: ModelSpec, action: Any) -> tuple[ModelSpec, int | None]:
-    """A drag-and-drop action → (the new spec, the layer to select, if any)."""
+def _card_fix(spec: ModelSpec, action: Mapping[str, Any],
+              advice: Sequence[Advice]) -> tuple[ModelSpec, int | None]:
+    """A fix button on a card: fix number `fix` of the advice shown on layer `index`."""
+    index = _position(spec, action.get("index"))
+    shown = next((item for item in advice if item.layer_index == index), None)
+    number = action.get("fix")
+    if shown is None or not isinstance(number, int) or not 0 <= number < len(shown.fixes):
+        raise SpecError("is not a fix offered on this layer's card", field="fix",
+                        received=number)
+    return shown.fixes[number].apply(spec), index
+
+
+def card_fixes(advice: Sequence[Advice], index: int) -> list[str]:
+    """The fix labels a card shows: those of the advice whose note it shows (the first)."""
+    shown = next((item for item in advice if item.layer_index == index), None)
+    return [fix.label for fix in shown.fixes] if shown is not None else []
+
+
+def apply_action(spec: ModelSpec, action: Any,
+                 advice: Sequence[Advice] = ()) -> tuple[ModelSpec, int | None]:
+    """A drag-and-drop action → (the new spec, the layer to select, if any). A card's fix
+    button ("fix") applies a fix of `advice`, the advice its card was drawn with."""
     if not isinstance(action, Mapping) or not isinstance(action.get("op"), str):
         raise SpecError("a stack action must be an object with an 'op'", received=action)
     op = action["op"]
@@ -113,5 +135,7 @@ def apply_action(spec: ModelSpec, action: Any) -> tuple[ModelSpec, int | None]:
         return duplicate_layer(spec, index), index + 1
     if op == "select":
         return spec, _position(spec, action.get("index"))
+    if op == "fix":
+        return _card_fix(spec, action, advice)
     raise SpecError("is not a stack action", field="op", received=op,
-                    fix="use insert, move, delete, duplicate or select")
+                    fix="use insert, move, delete, duplicate, select or fix")

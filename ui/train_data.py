@@ -137,7 +137,7 @@ def _samples(dataset: Dataset, count: int = 10) -> None:
                 [dataset.class_names[dataset.y_train[i]] for i in picks])
 
     images, captions = _pictures(dataset, ("samples", count), draw)
-    st.image(images, caption=captions, width=48)
+    st.image(images, caption=captions, width=30)  # one row of ten, even at 1280 pixels
 
 
 def _default_index(names: list[str], spec: ModelSpec | None) -> int:
@@ -229,8 +229,8 @@ def fit_choice(spec: ModelSpec, dataset: Dataset, *, frozen: bool) -> bool:
         "Make them match", choices, key=_FIT_KEY + ("" if len(choices) == 2 else "_input"),
         horizontal=True,
         format_func=lambda value: {
-            _RESIZE: f"Resize/convert the data to the model's input ({shape_text(model_shape)})",
-            _SET_INPUT: f"Set the model's input to the data's shape ({shape_text(data_shape)})",
+            _RESIZE: f"Resize the data to {shape_text(model_shape)}",
+            _SET_INPUT: f"Set the model's input to {shape_text(data_shape)}",
         }[value],
     )  # fmt: skip
     if choice == _RESIZE:

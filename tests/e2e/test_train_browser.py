@@ -22,7 +22,7 @@ def test_one_epoch_on_digits_shows_progress_curves_and_test_accuracy(
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
     page.get_by_role("heading", name=re.compile("Train · ")).wait_for()
     wait_for_app(page)
-    page.get_by_text("Resize/convert the data to the model's input (28×28×1)").wait_for()
+    page.get_by_text("Resize the data to 28×28×1").wait_for()
     epochs = page.get_by_role("spinbutton", name="Epochs")
     epochs.fill("1")
     epochs.press("Enter")

@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cnnviz.advice import advise
 from cnnviz.archfile import dump_architecture
 from cnnviz.presets import PRESETS, get_preset
 from cnnviz.shapes import readable_size, summarize
 from cnnviz.spec import ModelSpec, SpecError
 from cnnviz.urlcodec import encode_spec
+from ui.build_stack import stack_rows
 from ui.cube_svg import blocks, cube_svg
 from ui.stack_ops import NEW_LAYER_CONFIG, apply_action, new_layer
 from ui.state import DEFAULT_PRESET, RUNS_KEY, SPEC_KEY, URL_PARAM
@@ -204,10 +206,19 @@ def test_kernel_larger_than_its_input_is_shown_on_its_row_and_fixed_in_one_click
     assert any("Layer 1" in error.value and "kernel_size" in error.value for error in at.error)
     first = _table(at)[1]
     assert first["Output shape"] == "error" and "larger than its 28×28 input" in first["Note"]
-    fix = next(button for button in at.button if button.label == "Use padding='same' here")
-    fix.click().run()
-    assert _spec(at).layers[0].padding == "same"  # type: ignore[attr-defined]
-    assert summarize(_spec(at)).ok and not at.error
+    # The fix is a button on the layer's card (the panel names it, without a second button).
+    assert not any(button.label == "Use padding='same' here" for button in at.button)
+    assert any("layer 1's card" in caption.value and "Use padding='same' here" in caption.value
+               for caption in at.caption)
+    spec = _spec(at)
+    advice = advise(spec)
+    fixes = stack_rows(spec, summarize(spec), advice)[0]["fixes"]
+    number = fixes.index("Use padding='same' here")
+    fixed, selected = apply_action(spec, {"op": "fix", "index": 0, "fix": number}, advice)
+    assert fixed.layers[0].padding == "same" and selected == 0  # type: ignore[attr-defined]
+    assert summarize(fixed).ok
+    with pytest.raises(SpecError):
+        apply_action(spec, {"op": "fix", "index": 1, "fix": 0}, advice)  # nothing offered there
 
 
 def test_strides_with_dilation_keep_the_last_valid_spec_and_say_why() -> None:

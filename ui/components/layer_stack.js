@@ -1,8 +1,8 @@
 // The layer palette and the stack, with native HTML5 drag and drop.
 // data: {stack: JSON of {palette: [{class_name, hint}], rows: [{index, class_name, name,
-//        shape, params, status, note}], selected, input}}
+//        shape, params, status, note, fixes: [label]}], selected, input}}
 // Sends one trigger value, "action": {op: "insert" | "move" | "select" | "delete" |
-// "duplicate", ...}; Python applies it to the architecture and sends new rows back.
+// "duplicate" | "fix", ...}; Python applies it to the architecture and sends new rows back.
 
 const NEW_PREFIX = "new:";
 const MOVE_PREFIX = "move:";
@@ -83,6 +83,19 @@ function layerCard(row, selected, send) {
                  element("span", "params", row.params === "—" ? "—" : `${row.params} params`));
   card.append(head, figures);
   if (row.note) card.append(withCodeSpans(element("div", "note"), row.note));
+  if (row.fixes && row.fixes.length) {
+    const fixes = element("div", "fixes");
+    row.fixes.forEach((label, number) => {
+      const button = element("button", number === 0 ? "fix primary" : "fix", label);
+      button.type = "button";
+      button.addEventListener("click", (event) => {
+        event.stopPropagation();
+        send({ op: "fix", index: row.index, fix: number });
+      });
+      fixes.append(button);
+    });
+    card.append(fixes);
+  }
 
   card.addEventListener("click", () => send({ op: "select", index: row.index }));
   card.addEventListener("keydown", (event) => {
