@@ -90,14 +90,15 @@ def budget_badges(summary: ModelSummary, runs: Any, max_params: int) -> None:
                       border=True, **partial, help="float32 outputs of every layer (and the "
                       f"input) for one image; training keeps them for the backward pass.{stopped}")
     measured = measured_epoch_seconds(runs, summary.spec)
+    # height="stretch": as tall as the other badges when they carry "up to layer N"
     if measured is None:
-        timing.metric("Time per epoch", "—", border=True,
+        timing.metric("Time per epoch", "—", border=True, height="stretch",
                       help="Measured once a model has been trained on the Train page")
     else:
         seconds, same = measured
         note = {True: "this architecture", False: "an earlier architecture",
                 None: "the last training"}[same]
-        timing.metric("Time per epoch", f"{seconds:.3g} s", border=True,
+        timing.metric("Time per epoch", f"{seconds:.3g} s", border=True, height="stretch",
                       help=f"Measured during training, for {note}")
 
 
