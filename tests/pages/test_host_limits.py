@@ -70,8 +70,7 @@ def test_build_refuses_a_preset_with_more_layers_than_max_layers(host: pytest.Mo
     variable = _limit(host, "max_layers", 3)
     at = _app(spec=SMALL)
     assert len(PRESETS["lenet-5"].layers) > 3
-    at.selectbox(key="build_preset").set_value("lenet-5")
-    at.button(key="build_load").click().run()
+    at.selectbox(key="build_preset").set_value("lenet-5").run()  # picking loads
     assert not at.exception, at.exception
     assert at.session_state[SPEC_KEY] == SMALL  # the 8-layer preset was not loaded
     assert variable in _shown(at) and "over this server's limit of 3" in _shown(at)
