@@ -217,14 +217,13 @@ def fit_choice(spec: ModelSpec, dataset: Dataset, *, frozen: bool) -> bool:
     data_shape, model_shape = dataset.input_shape, spec.input_shape
     if data_shape == model_shape:
         return True
-    st.info(f"The images are **{shape_text(data_shape)}** and the model expects "
-            f"**{shape_text(model_shape)}**: choose how they meet.", icon=":material/aspect_ratio:")
     choices = (_RESIZE, _SET_INPUT) if _convertible(model_shape) else (_SET_INPUT,)
-    if len(choices) == 1:
-        st.info(f"Images come in 1 channel (grey) or 3 (colour), so they cannot be converted "
-                f"to the model's {model_shape[2]} channels. Set the model's input to the data's "
-                "shape here, or give the input 1 or 3 channels on the Build page.",
-                icon=":material/palette:")
+    how = ("choose how they meet." if len(choices) == 2 else
+           f"images come in 1 channel (grey) or 3 (colour), so they cannot be converted to "
+           f"{model_shape[2]} channels. Set the model's input to the data's shape here, or give "
+           "the input 1 or 3 channels on the Build page.")
+    st.info(f"The images are **{shape_text(data_shape)}** and the model expects "
+            f"**{shape_text(model_shape)}**: {how}", icon=":material/aspect_ratio:")
     choice = st.radio(
         "Make them match", choices, key=_FIT_KEY + ("" if len(choices) == 2 else "_input"),
         horizontal=True,

@@ -102,7 +102,7 @@ def test_two_channels_on_the_train_page_are_explained_with_what_is_possible() ->
     """Images have 1 or 3 channels: no resize is offered, the model's input can be set."""
     at = _session(dataclasses.replace(SMALL, input_shape=(8, 8, 2)))
     _visit(at, "pages/2_Train.py")
-    assert any("cannot be converted to the model's 2 channels" in info.value
+    assert any("cannot be converted to 2 channels" in info.value
                for info in at.info)
     fit = next(radio for radio in at.radio if radio.key.startswith("train_fit_choice"))
     assert fit.options == ["set_input"] or len(fit.options) == 1
