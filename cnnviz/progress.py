@@ -10,10 +10,11 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = [
     "CurvePoint",
+    "EpochWeightsCallable",
     "ProgressCallable",
     "ProgressTracker",
     "StopSignal",
@@ -60,6 +61,9 @@ class TrainingProgress:
 
 
 ProgressCallable = Callable[[TrainingProgress], None]
+# After each finished epoch: how many epochs are done, and the model's weights then
+# (`model.get_weights()`), e.g. to keep a checkpoint that outlives the server.
+EpochWeightsCallable = Callable[[int, list[Any]], None]
 
 
 class StopSignal(Protocol):

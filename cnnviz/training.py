@@ -15,7 +15,13 @@ from typing import Any
 from cnnviz.dataset_base import Dataset
 from cnnviz.evaluation import Evaluation, evaluate_predictions, predicted_labels, wilson_interval
 from cnnviz.loss_choice import LossChoice, choose_loss
-from cnnviz.progress import ProgressCallable, ProgressTracker, StopSignal, TrainingProgress
+from cnnviz.progress import (
+    EpochWeightsCallable,
+    ProgressCallable,
+    ProgressTracker,
+    StopSignal,
+    TrainingProgress,
+)
 from cnnviz.settings import Settings, get_settings
 from cnnviz.spec import ModelSpec
 from cnnviz.training_prep import (
@@ -187,11 +193,13 @@ def train(
     stop_event: StopSignal | None = None,
     report_every: int = 10,
     host: Settings | None = None,
+    epoch_weights: EpochWeightsCallable | None = None,
 ) -> TrainingResult:
     """Train a fresh model of `spec` on `dataset` and evaluate it on the test split.
 
     `progress` receives a `TrainingProgress` every `report_every` batches and at each
-    epoch end; setting `stop_event` stops after the current batch, keeping the weights.
+    epoch end; setting `stop_event` stops after the current batch, keeping the weights;
+    `epoch_weights` receives the weights after each full epoch.
     """
     host = host or get_settings()
     params = check_training_limits(spec, dataset, settings, host)
@@ -219,7 +227,7 @@ def train(
         model.fit(
             x_fit, y_fit, batch_size=settings.batch_size, epochs=settings.epochs,
             validation_data=validation, shuffle=True, verbose=0,
-            callbacks=[ProgressCallback(tracker)],
+            callbacks=[ProgressCallback(tracker, epoch_weights)],
         )  # fmt: skip
     except (MemoryError, RuntimeError, ValueError) as error:
         raise TrainingError(

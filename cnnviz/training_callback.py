@@ -9,7 +9,7 @@ from typing import Any
 
 import keras
 
-from cnnviz.progress import ProgressTracker
+from cnnviz.progress import EpochWeightsCallable, ProgressTracker
 
 __all__ = ["ProgressCallback"]
 
@@ -22,9 +22,12 @@ class ProgressCallback(keras.callbacks.Callback):
     the weights of every batch trained so far.
     """
 
-    def __init__(self, tracker: ProgressTracker) -> None:
+    def __init__(self, tracker: ProgressTracker,
+                 epoch_weights: EpochWeightsCallable | None = None) -> None:
         super().__init__()
         self.tracker = tracker
+        self.epoch_weights = epoch_weights
+        self.epochs_done = 0
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.tracker.start()
@@ -41,6 +44,9 @@ class ProgressCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.tracker.epoch_end(logs)
+        self.epochs_done = epoch + 1
+        if self.epoch_weights is not None and not self.model.stop_training:
+            self.epoch_weights(self.epochs_done, self.model.get_weights())
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self.tracker.finish()

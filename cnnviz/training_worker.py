@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from cnnviz.dataset_base import Dataset, DatasetError
 from cnnviz.errors import LimitError, SpecError
-from cnnviz.progress import ProgressCallable, StopSignal
+from cnnviz.progress import EpochWeightsCallable, ProgressCallable, StopSignal
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
 from cnnviz.training import TrainingResult
@@ -78,7 +78,7 @@ def _serve(connection: Connection) -> None:
 
     connection.send(("ready",))
     while (job := jobs.get()) is not None:
-        _, spec_dict, dataset, settings, report_every = job
+        _, spec_dict, dataset, settings, report_every, send_epoch_weights = job
         # This process trains one model at a time and serves no page: clearing Keras's
         # global state here cannot touch anyone else's model.
         keras.backend.clear_session()
@@ -87,6 +87,8 @@ def _serve(connection: Connection) -> None:
                 ModelSpec.from_dict(spec_dict), dataset, settings,
                 progress=lambda progress: connection.send(("progress", progress)),
                 stop_event=stop, report_every=report_every,
+                epoch_weights=(lambda done, weights: connection.send(("weights", done, weights)))
+                if send_epoch_weights else None,
             )  # fmt: skip
             weights = result.model.get_weights()
             connection.send(("done", dataclasses.replace(result, model=None), weights))
@@ -139,11 +141,13 @@ class TrainingWorker:
         progress: ProgressCallable | None,
         stop_event: StopSignal | None,
         report_every: int,
+        epoch_weights: EpochWeightsCallable | None = None,
     ) -> tuple[TrainingResult, list[Any]]:
         """The result (its `model` None) and the trained weights; raises `TrainingError`."""
         stop_sent = False
         try:
-            self.connection.send(("job", spec.to_dict(), dataset, settings, report_every))
+            self.connection.send(("job", spec.to_dict(), dataset, settings, report_every,
+                                  epoch_weights is not None))
             while True:
                 if not stop_sent and stop_event is not None and stop_event.is_set():
                     self.connection.send(("stop",))
@@ -156,6 +160,8 @@ class TrainingWorker:
                 kind = message[0]
                 if kind == "progress" and progress is not None:
                     progress(message[1])
+                elif kind == "weights" and epoch_weights is not None:
+                    epoch_weights(message[1], message[2])
                 elif kind == "done":
                     return message[1], message[2]
                 elif kind == "failed":
@@ -237,12 +243,13 @@ def train_in_worker(
     progress: ProgressCallable | None = None,
     stop_event: StopSignal | None = None,
     report_every: int = 10,
+    epoch_weights: EpochWeightsCallable | None = None,
 ) -> TrainingResult:
     """`cnnviz.training.train` run in a worker process; the model is rebuilt here."""
     with worker_pool().worker() as worker:
         result, weights = worker.train(
             spec, dataset, settings, progress=progress, stop_event=stop_event,
-            report_every=report_every,
+            report_every=report_every, epoch_weights=epoch_weights,
         )  # fmt: skip
     from cnnviz.keras_build import build_model
     from cnnviz.tf_runtime import configure_tensorflow

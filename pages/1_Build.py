@@ -13,7 +13,10 @@ from ui.build_form import draft_error, layer_settings
 from ui.build_io import architecture_files, history_buttons, input_and_presets
 from ui.build_stack import layer_stack, stack_buttons
 from ui.build_summary import budget_badges, layer_arithmetic, summary_table
+from ui.entry import run_through_app
 from ui.state import RUNS_KEY, current_spec, selected_layer, sync_url, take_notice
+
+run_through_app()  # a reload of this page's URL on a fresh server
 
 settings = get_settings()
 spec = current_spec()

@@ -10,6 +10,7 @@ from cnnviz.images import ImageError
 from cnnviz.limits import check_activation_bytes
 from cnnviz.loss_choice import final_activation
 from cnnviz.shapes import summarize
+from ui.entry import run_through_app
 from ui.featuremaps_filters import show_filters
 from ui.featuremaps_gradcam import show_gradcam
 from ui.featuremaps_image import choose_image, model_view, show_input, shown_picture
@@ -23,6 +24,8 @@ from ui.featuremaps_render import (
     show_probabilities,
 )
 from ui.state import current_spec
+
+run_through_app()  # a reload of this page's URL on a fresh server
 
 st.title("Feature maps")
 st.caption("Run one image through the model and look at what every layer computes: maps "

@@ -19,6 +19,7 @@ import streamlit as st
 from cnnviz.archfile import dump_architecture
 from cnnviz.spec import ModelSpec
 from ui.state import TRAINED_KEY
+from ui.workspace import restore_trained_model
 
 __all__ = [
     "RANDOM_SEED",
@@ -94,8 +95,14 @@ def _names(value: Any) -> tuple[str, ...]:
 
 
 def page_model(spec: ModelSpec) -> PageModel:
-    """The session's trained model for `spec`, or `spec` with random weights (seed 0)."""
+    """The session's trained model for `spec` (brought back from the workspace store after
+    a reload or a restart), or `spec` with random weights (seed 0)."""
     record = _trained_record(spec)
+    if record is None:
+        problem = restore_trained_model(lambda saved: _same_architecture(saved, spec))
+        if problem:
+            st.warning(problem, icon=":material/error:")
+        record = _trained_record(spec)
     if record is not None:
         accuracy = getattr(record, "test_accuracy", None)
         dataset = getattr(record, "dataset_name", None)

@@ -13,6 +13,7 @@ from cnnviz.training import TrainingRun
 from ui.state import RUNS_KEY
 from ui.table_widths import fitted_widths
 from ui.train_charts import runs_figure
+from ui.workspace import stored_runs
 
 __all__ = ["describe_changes", "runs_section"]
 
@@ -79,9 +80,17 @@ def _rows(runs: list[TrainingRun]) -> list[dict[str, Any]]:
 def runs_section() -> None:
     """Every training of this session: the table, and chosen runs' curves overlaid."""
     runs = [run for run in st.session_state.get(RUNS_KEY) or [] if isinstance(run, TrainingRun)]
-    if not runs:
+    interrupted = [run for run in stored_runs() if run.status == "interrupted"]
+    if not runs and not interrupted:
         return
     st.subheader("Compare runs")
+    for run in interrupted:
+        kept = (f"the weights of epoch {run.epochs_completed} are kept and Feature maps uses "
+                "them" if run.has_weights else "no epoch had finished, so no weights were kept")
+        st.info(f"Run {run.id} ({run.dataset_name}) was {run.status_text}: the server stopped "
+                f"during the training; {kept}.", icon=":material/history:")
+    if not runs:
+        return
     rows = _rows(runs)
     widths = fitted_widths(rows)
     st.dataframe(rows, hide_index=True, column_config={

@@ -8,6 +8,7 @@ stops the session: the sidebar says that work is not being saved.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -15,6 +16,7 @@ import streamlit as st
 from cnnviz.archfile import dump_architecture, load_architecture
 from cnnviz.errors import DisplayNameError, SpecError, StoreError
 from cnnviz.settings import get_settings
+from cnnviz.spec import ModelSpec
 from cnnviz.store import Store, StoredRun, Workspace, open_store
 from cnnviz.store.runs import training_run
 from ui.state import (
@@ -22,6 +24,7 @@ from ui.state import (
     RUNS_KEY,
     STORE_PROBLEM_KEY,
     STORED_RUNS_KEY,
+    TRAINED_KEY,
     WORKSPACE_KEY,
     adopt_saved_spec,
     current_spec,
@@ -33,8 +36,10 @@ __all__ = [
     "open_session_workspace",
     "refresh_stored_runs",
     "report_store_problem",
+    "restore_trained_model",
     "save_workspace",
     "session_store",
+    "stored_runs",
     "workspace_panel",
 ]
 
@@ -43,6 +48,7 @@ _COOKIE_SECONDS = 365 * 86_400
 _SAVED_ARCH_KEY = "cnnviz_saved_architecture"
 _SAVED_DATASET_KEY = "cnnviz_saved_dataset"
 _COOKIE_WRITTEN_KEY = "cnnviz_cookie_written"
+_RESTORED_KEY = "cnnviz_restored_runs"  # runs whose weights this session tried to load
 _ASSETS = Path(__file__).resolve().parent / "components"
 _COOKIE_COMPONENT = st.components.v2.component(
     "cnnviz_participant_cookie",
@@ -160,8 +166,48 @@ def save_workspace() -> None:
         report_store_problem(error)
 
 
-def _interrupted(stored: list[StoredRun]) -> list[StoredRun]:
-    return [run for run in stored if run.status == "interrupted"]
+def stored_runs() -> list[StoredRun]:
+    stored = st.session_state.get(STORED_RUNS_KEY)
+    return [run for run in stored if isinstance(run, StoredRun)] if stored else []
+
+
+def restore_trained_model(fits: Callable[[ModelSpec], bool]) -> str | None:
+    """After a reload or a restart: the newest stored run whose architecture `fits` becomes
+    the session's trained model, rebuilt from its JSON and weights. Returns a message
+    where its weights could not be loaded."""
+    workspace = current_workspace()
+    tried: set[int] = st.session_state.setdefault(_RESTORED_KEY, set())
+    if workspace is None:
+        return None
+    for run in reversed(stored_runs()):
+        if not run.has_weights or run.id in tried:
+            continue
+        try:
+            saved = load_architecture(run.architecture_json)
+        except SpecError:
+            continue
+        if not fits(saved):
+            continue
+        tried.add(run.id)
+        store = session_store()
+        if store is None:
+            return None
+        from cnnviz.bundle import BundleError, load_bundle
+        from cnnviz.training import TrainedModel
+
+        try:
+            blob = store.run_weights(workspace.id, run.id)
+            bundle = load_bundle(blob or b"")
+        except StoreError as error:
+            report_store_problem(error)
+            return None
+        except BundleError as error:
+            return (f"The stored weights of run {run.id} could not be loaded ({error}). "
+                    "Train the model again to see what it learned.")
+        st.session_state[TRAINED_KEY] = TrainedModel(
+            bundle.model, bundle.spec, run.dataset_name, run.class_names, run.test_accuracy)
+        return None
+    return None
 
 
 def workspace_panel() -> None:

@@ -67,7 +67,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -81,13 +81,8 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    reason = _browser_missing_reason()
-    if reason is not None:
-        pytest.fail(f"CNNVIZ_REQUIRE_BROWSER=1 but {reason}")
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+def start_app(port: int, log_path: Path, env: dict[str, str] | None = None) -> Any:
+    """`streamlit run app.py` on 127.0.0.1:`port`, once it answers; fails the test if not."""
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",
@@ -97,27 +92,42 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-            while not _healthy(url):
-                if server.poll() is not None:
-                    pytest.fail(f"streamlit exited with {server.returncode}:\n"
-                                + log_path.read_text(errors="replace"))
-                if time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not answer on {url} within "
-                                f"{SERVER_START_TIMEOUT_S:.0f} s:\n"
-                                + log_path.read_text(errors="replace"))
-                time.sleep(0.25)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with log_path.open("ab") as log:
+        server = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                  env={**os.environ, **(env or {})})
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while not _healthy(url):
+        if server.poll() is not None:
+            pytest.fail(f"streamlit exited with {server.returncode}:\n"
+                        + log_path.read_text(errors="replace"))
+        if time.monotonic() > deadline:
+            stop_app(server)
+            pytest.fail(f"streamlit did not answer on {url} within "
+                        f"{SERVER_START_TIMEOUT_S:.0f} s:\n" + log_path.read_text(errors="replace"))
+        time.sleep(0.25)
+    return server
+
+
+def stop_app(server: Any) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    reason = _browser_missing_reason()
+    if reason is not None:
+        pytest.fail(f"CNNVIZ_REQUIRE_BROWSER=1 but {reason}")
+    port = free_port()
+    server = start_app(port, tmp_path_factory.mktemp("streamlit") / "server.log")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_app(server)
 
 
 @pytest.fixture(scope="session")
