@@ -19,6 +19,7 @@ __all__ = [
     "check_layers",
     "check_params",
     "check_upload_bytes",
+    "check_workspace_bytes",
     "model_limit_errors",
     "train_samples_cap",
 ]
@@ -92,6 +93,16 @@ def check_image_pixels(width: int, height: int, what: str, host: Settings | None
         raise _over("max_image_pixels", limit, pixels,
                     f"{what} is {width:,}×{height:,} = {pixels:,} pixels, over this server's "
                     f"limit of {limit:,}.", "Shrink it first.")
+
+
+def check_workspace_bytes(used: int, host: Settings | None = None) -> None:
+    """A participant's stored weights and uploads, before one more run is kept."""
+    limit = _host(host).workspace_quota_bytes
+    if limit and used >= limit:
+        raise _over("workspace_quota_bytes", limit, used,
+                    f"Your workspace holds {_size(used)}, this server's limit per participant "
+                    f"is {_size(limit)}, so new runs are not saved.",
+                    "Download your workspace and delete it (sidebar), to start afresh.")
 
 
 def train_samples_cap(available: int, host: Settings | None = None) -> tuple[int, str | None]:

@@ -22,11 +22,12 @@ from cnnviz.archfile import dump_architecture
 from cnnviz.concurrency import QueueCancelled, training_slots
 from cnnviz.dataset_base import Dataset, DatasetError
 from cnnviz.errors import LimitError, StoreError
+from cnnviz.limits import check_workspace_bytes
 from cnnviz.progress import TrainingProgress
 from cnnviz.spec import ModelSpec, SpecError
 from cnnviz.store import Store
 from cnnviz.training_settings import TrainingError, TrainingSettings
-from ui.state import RUNS_KEY, TRAINED_KEY
+from ui.state import RUNS_KEY, TRAINED_KEY, show_notice
 from ui.workspace import current_workspace, refresh_stored_runs, report_store_problem, session_store
 
 __all__ = [
@@ -209,8 +210,12 @@ def _recorder(spec: ModelSpec, dataset: Dataset,
     from cnnviz.shapes import summarize
 
     try:
+        check_workspace_bytes(store.usage_bytes(workspace.id))
         return RunRecorder.begin(store, workspace.id, spec, dataset, settings,
                                  summarize(spec).total_params)
+    except LimitError as error:
+        show_notice(error.message)
+        return None
     except StoreError as error:
         report_store_problem(error)
         return None

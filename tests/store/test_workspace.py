@@ -255,3 +255,15 @@ def test_an_unreachable_database_is_a_store_error_naming_it_without_password() -
     with pytest.raises(StoreError) as caught:
         open_store("postgresql://someone:hunter2@127.0.0.1:1/nothing")
     assert "hunter2" not in str(caught.value) and "127.0.0.1:1" in str(caught.value)
+
+
+def test_the_workspace_quota_names_its_setting() -> None:
+    from cnnviz.errors import LimitError
+    from cnnviz.limits import check_workspace_bytes
+    from cnnviz.settings import Settings
+
+    check_workspace_bytes(999, Settings(workspace_quota_bytes=1000))
+    check_workspace_bytes(10**12, Settings(workspace_quota_bytes=0))
+    with pytest.raises(LimitError, match="workspace_quota_bytes") as caught:
+        check_workspace_bytes(1000, Settings(workspace_quota_bytes=1000))
+    assert caught.value.setting == "workspace_quota_bytes"
