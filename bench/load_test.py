@@ -5,8 +5,14 @@ websocket protocol (no browser per session), and prints: sessions held, p50/p95 
 Build-page edit while trainings run, trainings completed/queued, errors, lost architectures,
 peak memory of the server. Bounded in time; loopback only.
 
+The workspace store is on, as in a workshop: each simulated session has no cookie, so it is
+a new participant with its own workspace. `--store sqlite` (default) keeps it in a SQLite
+file in a temp dir; `--store postgresql` starts a throwaway PostgreSQL cluster on loopback;
+`--store-url URL` uses a database you started. Afterwards it prints the workspaces opened,
+the runs stored against the trainings completed (lost runs) and the database size per run.
+
 Run: .venv/bin/python bench/load_test.py [--sessions 30] [--trainers 6] [--seconds 180] [--think 5]
-     [--lead 30]
+     [--lead 30] [--store sqlite|postgresql] [--store-url URL]
 """
 
 from __future__ import annotations
@@ -20,8 +26,11 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from streamlit_client import RunResult, StreamlitSession  # noqa: E402
+from throwaway_postgres import throwaway_postgres  # noqa: E402
 
 from cnnviz.loss_choice import choose_loss  # noqa: E402
 from cnnviz.presets import PRESETS  # noqa: E402
@@ -61,8 +71,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CNNVIZ_TF_THREADS": os.environ.get("CNNVIZ_TF_THREADS", "1")}
+def start_server(port: int, store_env: dict[str, str]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CNNVIZ_TF_THREADS": os.environ.get("CNNVIZ_TF_THREADS", "1"),
+           **store_env}
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
         "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -193,6 +204,52 @@ async def run(
     await asyncio.gather(*tasks)
 
 
+@dataclass(frozen=True)
+class StoreFigures:
+    workspaces: int
+    runs_kept: int  # finished or stopped, with their weights
+    runs_other: int  # running, interrupted, or without weights
+    database_bytes: int
+
+
+@contextmanager
+def workspace_store(kind: str, url: str | None) -> Iterator[tuple[str, dict[str, str]]]:
+    """The store's URL and the environment that points the server at it."""
+    with tempfile.TemporaryDirectory(prefix="cnnviz-load-") as folder:
+        uploads = {"CNNVIZ_UPLOAD_CACHE": str(Path(folder) / "uploads")}
+        if url:
+            yield url, {"CNNVIZ_STORE_URL": url, **uploads}
+        elif kind == "postgresql":
+            with throwaway_postgres() as made:
+                yield made, {"CNNVIZ_STORE_URL": made, **uploads}
+        else:
+            path = Path(folder) / "cnnviz.db"
+            yield f"sqlite:///{path}", {"CNNVIZ_STORE_PATH": str(path), "CNNVIZ_STORE_URL": "",
+                                        **uploads}
+
+
+def store_figures(url: str) -> StoreFigures:
+    import sqlalchemy as sa
+
+    from cnnviz.store import open_store
+    from cnnviz.store.schema import participants, runs
+
+    store = open_store(url)
+    with store.engine.connect() as db:
+        workspaces = db.execute(sa.select(sa.func.count()).select_from(participants)).scalar_one()
+        kept = db.execute(sa.select(sa.func.count()).select_from(runs).where(
+            runs.c.status.in_(("finished", "stopped")), runs.c.weights_bytes > 0)).scalar_one()
+        total = db.execute(sa.select(sa.func.count()).select_from(runs)).scalar_one()
+        if store.engine.dialect.name == "postgresql":
+            size = db.execute(sa.text("SELECT pg_database_size(current_database())")).scalar_one()
+        else:
+            database = store.engine.url.database or ""
+            size = sum(Path(database + suffix).stat().st_size
+                       for suffix in ("", "-wal") if Path(database + suffix).exists())
+    store.engine.dispose()
+    return StoreFigures(int(workspaces), int(kept), int(total) - int(kept), int(size))
+
+
 def percentile(values: list[float], fraction: float) -> float:
     if not values:
         return float("nan")
@@ -209,9 +266,32 @@ def main() -> None:
                         help="mean seconds a participant waits between two edits")
     parser.add_argument("--lead", type=float, default=30.0,
                         help="seconds between the host opening the app and the room joining")
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="the workspace store: a SQLite file, or a throwaway PostgreSQL "
+                        "cluster started for this run")
+    parser.add_argument("--store-url", default="",
+                        help="an existing, empty database instead (e.g. postgresql://…)")
     args = parser.parse_args()
+    with workspace_store(args.store, args.store_url) as (url, store_env):
+        tally = load(args, store_env)
+        figures = store_figures(url)
+    print(f"workspace store:          {args.store_url and 'given URL' or args.store}")
+    print(f"workspaces opened:        {figures.workspaces} (each session a new participant, "
+          "and the host)")
+    print(f"runs stored:              {figures.runs_kept} with results and weights "
+          f"(+{figures.runs_other} unfinished)")
+    completed = tally.trainings_completed
+    print(f"lost runs:                {max(0, completed - figures.runs_kept)} "
+          f"(trainings completed {completed}, runs stored {figures.runs_kept})")
+    per_run = figures.database_bytes / max(1, figures.runs_kept)
+    print(f"database size:            {figures.database_bytes / 1e6:.2f} MB, "
+          f"{per_run / 1e6:.3f} MB per run")
+
+
+def load(args: argparse.Namespace, store_env: dict[str, str]) -> Tally:
+    """Run the room against a server using the store; print the room's figures."""
     port = free_port()
-    server = start_server(port)
+    server = start_server(port, store_env)
     tally = Tally()
     started = time.monotonic()
     try:
@@ -252,6 +332,7 @@ def main() -> None:
         print(f"  {error}")
     print(f"lost architectures:       {tally.lost_architectures}")
     print(f"server peak memory:       {memory:,.0f} MB")
+    return tally
 
 
 if __name__ == "__main__":
