@@ -123,9 +123,8 @@ class Trainings:
         await session.connect()
         try:
             await session.rerun()
-            if "build_load" in session.widget_ids:
-                await session.rerun(build_preset=("string_value", TRAINING_PRESET))
-                await session.rerun(build_load=("trigger_value", True))
+            # Picking a preset loads it (the picker's on_change); no button to press.
+            await session.rerun(build_preset=("string_value", TRAINING_PRESET))
             await session.open_page("Train")
             await session.rerun(train_epochs=("double_value", 50.0))
             while not self._stop.is_set():
