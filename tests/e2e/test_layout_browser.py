@@ -37,13 +37,30 @@ _PROBLEMS_JS = """() => {
   const visit = (root) => {
     for (const el of root.querySelectorAll('*')) {
       if (el.shadowRoot) visit(el.shadowRoot);
-      if (ignored(el) || !visible(el) || el.scrollWidth <= el.clientWidth + 1) continue;
+      if (ignored(el) || !visible(el)) continue;
       const style = getComputedStyle(el);
       const text = (el.innerText || '').trim().slice(0, 60).replace(/\\s+/g, ' ');
       if (style.textOverflow === 'ellipsis' && text) {
-        problems.push(`cut by an ellipsis: ${name(el)} "${text}"`);
+        // scrollWidth does not see text cut inside a child paragraph: measure the text.
+        const probe = document.createElement('span');
+        probe.style.cssText = 'position:absolute;left:-9999px;white-space:nowrap';
+        for (const key of ['fontFamily', 'fontSize', 'fontWeight', 'fontStyle']) {
+          probe.style[key] = style[key];
+        }
+        probe.style.letterSpacing = style.letterSpacing;
+        probe.textContent = el.innerText.trim();
+        document.body.append(probe);
+        const natural = probe.getBoundingClientRect().width;
+        probe.remove();
+        const room = el.getBoundingClientRect().width - parseFloat(style.paddingLeft) -
+                     parseFloat(style.paddingRight) - parseFloat(style.borderLeftWidth) -
+                     parseFloat(style.borderRightWidth);
+        if (natural > room + 0.05) {  // a fraction of a pixel is enough to cut
+          problems.push(`cut by an ellipsis: ${name(el)} "${text}"`);
+        }
         continue;
       }
+      if (el.scrollWidth <= el.clientWidth + 1) continue;
       const box = el.getBoundingClientRect();
       const spill = Array.from(el.querySelectorAll('*')).find((child) => {
         if (ignored(child) || !visible(child)) return false;
