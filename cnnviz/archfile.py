@@ -1,4 +1,7 @@
-"""Reading and writing the architecture file: cnnviz's JSON, or Keras's `Sequential.to_json()`.
+"""Reading and writing the architecture file: cnnviz's JSON, or Keras's `model.to_json()`.
+
+Keras's JSON is read from a `Sequential` model, or from a functional `Model` whose layers
+form one chain (each layer feeding the next, as `keras.applications.VGG16` or `MobileNet`).
 
 User files are data: parsed with `json`, checked against the allow-list, never executed.
 """
@@ -25,6 +28,7 @@ _IGNORABLE = {
     "beta_regularizer": None, "gamma_regularizer": None,
     "kernel_constraint": None, "bias_constraint": None, "depthwise_constraint": None,
     "pointwise_constraint": None, "beta_constraint": None, "gamma_constraint": None,
+    "alpha_constraint": None,
     "noise_shape": None, "lora_rank": None, "lora_alpha": None, "quantization_config": None,
     "synchronized": False, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99,
     "beta_initializer": "zeros", "gamma_initializer": "ones",
@@ -100,12 +104,78 @@ def _keras_input_shape(config: Mapping[str, Any], layers: list[Any]) -> Any:
     return build[1:] if isinstance(build, list) else None
 
 
-def _from_keras_json(data: Mapping[str, Any]) -> dict[str, Any]:
-    if data.get("class_name") != "Sequential":
+_FUNCTIONAL = ("Functional", "Model")
+
+
+def _tensor_sources(node: Any) -> list[str]:
+    """The layer names feeding one call of a layer in Keras's functional JSON."""
+    sources: list[str] = []
+
+    def visit(value: Any) -> None:
+        if isinstance(value, Mapping):
+            history = value.get("config", {}).get("keras_history") if value.get(
+                "class_name") == "__keras_tensor__" else None
+            if isinstance(history, list) and history and isinstance(history[0], str):
+                sources.append(history[0])
+                return
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, list):
+            for item in value:
+                visit(item)
+
+    visit(node.get("args", []) if isinstance(node, Mapping) else node)
+    if isinstance(node, Mapping):
+        visit(node.get("kwargs", {}))
+    return sources
+
+
+def _endpoint_names(value: Any) -> list[str]:
+    """`["input_layer", 0, 0]` or `[["input_layer", 0, 0], …]` → the layer names."""
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return [value[0]]
+    if isinstance(value, list):
+        return [item[0] for item in value if isinstance(item, list) and item]
+    return []
+
+
+def _check_chain(config: Mapping[str, Any], layers: list[Any]) -> None:
+    """A functional model imports only when it is a chain: each layer feeds the next."""
+    inputs, outputs = (_endpoint_names(config.get(key)) for key in ("input_layers",
+                                                                     "output_layers"))
+    names = [entry.get("name") if isinstance(entry, Mapping) else None for entry in layers]
+    if len(inputs) != 1 or len(outputs) != 1 or not names or names[-1] != outputs[0]:
         raise SpecError(
-            "only Keras Sequential models can be imported",
+            "cnnviz imports models with one input and one output, the last layer",
+            fix="import a model whose layers form one chain, input to output",
+        )
+    for index, entry in enumerate(layers):
+        if index == 0 or not isinstance(entry, Mapping):
+            continue
+        nodes = entry.get("inbound_nodes")
+        sources = [_tensor_sources(node) for node in nodes] if isinstance(nodes, list) else []
+        if sources != [[names[index - 1]]]:
+            received = sorted({name for node in sources for name in node})
+            raise SpecError(
+                f"layer {index} ({entry.get('class_name')} {names[index]!r}) takes its input "
+                f"from {', '.join(map(repr, received)) or 'nowhere'}, not only from the layer "
+                f"before it ({names[index - 1]!r}): the model branches or merges, and cnnviz "
+                "builds models whose layers form one chain",
+                field="inbound_nodes",
+                received=received,
+                fix="import a Sequential-style model (no skip connections, no Add or "
+                "Concatenate)",
+            )
+
+
+def _from_keras_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    class_name = data.get("class_name")
+    if class_name != "Sequential" and class_name not in _FUNCTIONAL:
+        raise SpecError(
+            "only Keras Sequential models, or functional models whose layers form one "
+            "chain, can be imported",
             field="class_name",
-            received=data.get("class_name"),
+            received=class_name,
             fix="export a keras.Sequential model with model.to_json()",
         )
     config = data.get("config")
@@ -115,6 +185,8 @@ def _from_keras_json(data: Mapping[str, Any]) -> dict[str, Any]:
             fix="export the model again with model.to_json()",
         )
     keras_layers = config["layers"]
+    if class_name in _FUNCTIONAL:
+        _check_chain(config, keras_layers)
     input_shape = _keras_input_shape(config, keras_layers)
     if input_shape is None:
         raise SpecError(
@@ -131,7 +203,7 @@ def _from_keras_json(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def parse_architecture(data: Any) -> ModelSpec:
-    """A decoded JSON value (cnnviz/1 or Keras's Sequential JSON) → a `ModelSpec`."""
+    """A decoded JSON value (cnnviz/1 or Keras's model JSON) → a `ModelSpec`."""
     if isinstance(data, Mapping) and "module" in data and "class_name" in data:
         data = _from_keras_json(data)
     return ModelSpec.from_dict(data)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cnnviz.errors import SpecError
@@ -18,23 +19,33 @@ __all__ = [
     "INITIALIZERS",
     "MAX_SIZE",
     "MAX_WINDOW",
+    "REGULARIZERS",
     "SIZE_REASON",
     "WINDOW_REASON",
     "Coercer",
+    "Regularizer",
     "activation",
     "bias_initializer",
     "boolean",
     "choice",
     "data_format",
+    "axis_list",
     "initializer",
     "int_pair",
+    "integer",
     "layer_name",
+    "non_negative_real",
     "optional_int",
     "optional_int_pair",
+    "optional_non_negative_pair",
+    "optional_non_negative_real",
     "padding_pairs",
     "positive_int",
     "probability",
     "real_in_range",
+    "real_number",
+    "regularizer",
+    "target_shape",
 ]
 
 Coercer = Callable[[Any, str], Any]
@@ -285,3 +296,145 @@ def layer_name(value: Any, field: str) -> str | None:
             fix="choose a short name such as 'conv_1'",
         )
     return value
+
+
+def integer(value: Any, field: str) -> int:
+    """Any whole number, negative included (an axis, e.g. -1)."""
+    return _as_int(value, field, "a whole number")
+
+
+def real_number(value: Any, field: str) -> float:
+    """Any finite number (ELU's alpha may be negative)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError("must be a number", field=field, received=value,
+                        fix=f"write {field} as a number without quotes, e.g. 1.0")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise SpecError("must be a finite number", field=field, received=value,
+                        fix=f"write {field} as a number such as 1.0")
+    return number
+
+
+def non_negative_real(value: Any, field: str) -> float:
+    number = real_number(value, field)
+    if number < 0:
+        raise SpecError("cannot be negative", field=field, received=value,
+                        fix=f"set {field} to 0 or more")
+    return number
+
+
+def optional_non_negative_real(value: Any, field: str) -> float | None:
+    return None if value is None else non_negative_real(value, field)
+
+
+def optional_non_negative_pair(value: Any, field: str) -> tuple[int, int] | None:
+    """Conv2DTranspose's output_padding: None, or whole numbers of 0 or more."""
+    return None if value is None else _pair(value, field, minimum=0, limit=MAX_WINDOW)
+
+
+def axis_list(value: Any, field: str) -> tuple[int, ...] | None:
+    """PReLU's shared_axes: None, one axis or a list; 1 is height, 2 width, 3 channels."""
+    if value is None:
+        return None
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    axes = tuple(_as_int(item, field, "whole numbers") for item in items)
+    if not axes or min(axes) < 1:
+        raise SpecError(
+            "must list axes counted from 1 (1: height, 2: width, 3: channels)",
+            field=field,
+            received=value,
+            fix=f"write {field} as e.g. [1, 2] to share one weight over the image",
+        )
+    return axes
+
+
+def target_shape(value: Any, field: str) -> tuple[int, ...]:
+    """Reshape's target: a flat length (n,) or an image (h, w, c); one entry may be -1."""
+    if not isinstance(value, (list, tuple)) or len(value) not in (1, 3):
+        raise SpecError(
+            "must be [length] or [height, width, channels] (cnnviz shows flat vectors and "
+            "images)",
+            field=field,
+            received=value,
+            fix=f"write {field} as e.g. [-1] or [7, 7, 64]",
+        )
+    sides = tuple(_as_int(item, field, "whole numbers") for item in value)
+    if min(sides) < -1 or sides.count(-1) > 1:
+        raise SpecError(
+            "takes whole numbers of 0 or more, and at most one -1 (for 'whatever is left')",
+            field=field,
+            received=value,
+            fix=f"write {field} as e.g. [7, 7, -1]",
+        )
+    if max(sides) > MAX_SIZE:
+        raise SpecError(
+            f"is larger than cnnviz allows ({MAX_SIZE:,}; {SIZE_REASON})",
+            field=field,
+            received=value,
+            fix=f"use values up to {MAX_SIZE:,}",
+        )
+    return sides
+
+
+REGULARIZERS: dict[str, tuple[str, ...]] = {"L1": ("l1",), "L2": ("l2",), "L1L2": ("l1", "l2")}
+_REGULARIZER_NAMES = {"l1": "L1", "l2": "L2", "l1l2": "L1L2"}
+_STRING_DEFAULTS = {"L1": {"l1": 0.01}, "L2": {"l2": 0.01}, "L1L2": {"l1": 0.0, "l2": 0.0}}
+
+
+@dataclass(frozen=True)
+class Regularizer:
+    """A Keras weight penalty: L1 (λ·Σ|w|), L2 (λ·Σw²) or both; no effect on shapes."""
+
+    class_name: str
+    factors: tuple[tuple[str, float], ...]
+
+    def to_json(self) -> str | dict[str, Any]:
+        """`"l2"` at Keras's default strength, else Keras's own `{"class_name", "config"}`."""
+        config = dict(self.factors)
+        if config == _STRING_DEFAULTS[self.class_name]:
+            return self.class_name.lower()
+        return {"class_name": self.class_name, "config": config}
+
+
+def _regularizer_class(raw: Any, field: str) -> str:
+    name = _REGULARIZER_NAMES.get(raw.lower().replace("_", "")) if isinstance(raw, str) else None
+    if name is None or (isinstance(raw, str) and raw not in (name, name.lower())):
+        fix = ('write "l1", "l2" or "l1l2" (Keras has no "l1_l2" name)'
+               if isinstance(raw, str) and name is not None
+               else 'write "l1", "l2", "l1l2" or {"class_name": "L2", "config": {"l2": 0.01}}')
+        raise SpecError("is not a regularizer Keras knows by that name", field=field,
+                        received=raw, fix=fix)
+    return name
+
+
+def regularizer(value: Any, field: str) -> Regularizer | None:
+    """None, `"l1"`/`"l2"`/`"l1l2"` (Keras's defaults) or `{"class_name": "L2", "config": …}`."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        class_name = _regularizer_class(value, field)
+        return Regularizer(class_name, tuple(_STRING_DEFAULTS[class_name].items()))
+    if not isinstance(value, Mapping) or "class_name" not in value:
+        raise SpecError("must be a regularizer's name or its Keras form", field=field,
+                        received=value,
+                        fix='write "l2" or {"class_name": "L2", "config": {"l2": 0.01}}')
+    class_name = _regularizer_class(value["class_name"], field)
+    config = value.get("config") or {}
+    allowed = REGULARIZERS[class_name]
+    if not isinstance(config, Mapping) or any(key not in allowed for key in config):
+        raise SpecError(
+            f"the {class_name} regularizer takes only " + " and ".join(allowed),
+            field=field,
+            received=value,
+            fix=f'write e.g. {{"class_name": "{class_name}", "config": '
+            + "{" + ", ".join(f'"{key}": 0.01' for key in allowed) + "}}",
+        )
+    factors = {**_STRING_DEFAULTS[class_name], **{
+        key: non_negative_real(_STRING_DEFAULTS[class_name][key] if item is None else item,
+                               f"{field}.{key}")
+        for key, item in config.items()
+    }}
+    return Regularizer(class_name, tuple((key, factors[key]) for key in allowed))

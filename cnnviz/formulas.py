@@ -20,8 +20,12 @@ __all__ = [
     "dilated_extent",
     "dot",
     "padding_formula",
+    "prelu_params",
     "product",
+    "reshape_formula",
     "separable_params",
+    "transpose_formula",
+    "transpose_output",
     "window_formula",
     "window_output",
 ]
@@ -79,6 +83,64 @@ def window_formula(
     height = _axis_formula(sides[0], kernel_size[0], dilation_rate[0], strides[0], padding)
     width = _axis_formula(sides[1], kernel_size[1], dilation_rate[1], strides[1], padding)
     return height if height == width else f"H: {height}; W: {width}"
+
+
+def _transpose_axis(side: int, kernel: int, stride: int, dilation: int, padding: str,
+                    output_padding: int | None) -> tuple[int, str]:
+    # keras/src/backend/common/backend_utils.py _get_output_shape_given_tf_padding
+    extent = (kernel - 1) * dilation + 1
+    kernel_text = f"{kernel}" if dilation == 1 else f"(({kernel} − 1)·{dilation} + 1)"
+    if padding == "same":
+        if output_padding is None:
+            return side * stride, f"{side}·{stride} = {side * stride}"
+        out = (side - 1) * stride + extent % 2 + output_padding
+        return out, f"({side} − 1)·{stride} + {kernel_text} mod 2 + {output_padding} = {out}"
+    pad = max(extent, stride) - extent if output_padding is None else output_padding
+    out = (side - 1) * stride + extent + pad
+    text = f"({side} − 1)·{stride} + {kernel_text}"
+    return out, text + (f" + {pad}" if pad or output_padding is not None else "") + f" = {out}"
+
+
+def transpose_output(sides: Pair, kernel_size: Pair, strides: Pair, dilation_rate: Pair,
+                     padding: str, output_padding: Pair | None) -> Pair:
+    """Conv2DTranspose's output height and width, as Keras computes them."""
+    pads = output_padding or (None, None)
+    return (
+        _transpose_axis(sides[0], kernel_size[0], strides[0], dilation_rate[0], padding,
+                        pads[0])[0],
+        _transpose_axis(sides[1], kernel_size[1], strides[1], dilation_rate[1], padding,
+                        pads[1])[0],
+    )
+
+
+def transpose_formula(sides: Pair, kernel_size: Pair, strides: Pair, dilation_rate: Pair,
+                      padding: str, output_padding: Pair | None) -> str:
+    """`(in − 1)·stride + kernel` (valid), `in·stride` (same), one formula if both axes agree."""
+    pads = output_padding or (None, None)
+    height = _transpose_axis(sides[0], kernel_size[0], strides[0], dilation_rate[0], padding,
+                             pads[0])[1]
+    width = _transpose_axis(sides[1], kernel_size[1], strides[1], dilation_rate[1], padding,
+                            pads[1])[1]
+    return height if height == width else f"H: {height}; W: {width}"
+
+
+def reshape_formula(shape: tuple[int, ...], target_shape: tuple[int, ...],
+                    resolved: tuple[int, ...]) -> str:
+    size = product(shape)
+    if -1 not in target_shape:
+        return f"{dot(shape)} = {size:,} values → {by(resolved)}"
+    known = [side for side in target_shape if side != -1]
+    missing = resolved[target_shape.index(-1)]
+    return (f"{dot(shape)} = {size:,} values; -1 = {size:,}/{product(known):,} = "
+            f"{missing:,} → {by(resolved)}")
+
+
+def prelu_params(alpha_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, str]:
+    """One learned slope per value, or one per position along the axes not shared."""
+    total = product(alpha_shape)
+    if alpha_shape == shape:
+        return total, f"one slope per value: {dot(alpha_shape)} = {total:,}"
+    return total, f"slopes shared along axes set to 1: {dot(alpha_shape)} = {total:,}"
 
 
 def padding_formula(sides: Pair, padding: tuple[Pair, Pair]) -> str:

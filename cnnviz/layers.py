@@ -33,12 +33,21 @@ __all__ = [
     "ActivationSpec",
     "BatchNormalizationSpec",
     "ZeroPadding2DSpec",
+    "Conv2DTransposeSpec",
+    "ReLUSpec",
+    "LeakyReLUSpec",
+    "ELUSpec",
+    "PReLUSpec",
+    "SoftmaxSpec",
+    "ReshapeSpec",
+    "UpSampling2DSpec",
     "auto_name",
 ]
 
 Pair = tuple[int, int]
 
 _PADDING = f.choice(("valid", "same"))
+_INTERPOLATION = f.choice(("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area"))
 
 
 def _arg(coerce: f.Coercer, default: Any = dataclasses.MISSING, *, keras: bool = True) -> Any:
@@ -86,6 +95,8 @@ class LayerSpec:
 
 
 def _to_json(value: Any) -> Any:
+    if isinstance(value, f.Regularizer):
+        return value.to_json()
     if isinstance(value, tuple):
         return [_to_json(item) for item in value]
     return value
@@ -148,6 +159,8 @@ class Conv2DSpec(LayerSpec):
     use_bias: bool = _arg(f.boolean, True)
     kernel_initializer: str = _arg(f.initializer, "glorot_uniform")
     bias_initializer: str = _arg(f.bias_initializer, "zeros")
+    kernel_regularizer: f.Regularizer | None = _arg(f.regularizer, None)
+    bias_regularizer: f.Regularizer | None = _arg(f.regularizer, None)
 
     def check(self) -> None:
         _check_strides_with_dilation(self.strides, self.dilation_rate)
@@ -176,6 +189,9 @@ class SeparableConv2DSpec(LayerSpec):
     depthwise_initializer: str = _arg(f.initializer, "glorot_uniform")
     pointwise_initializer: str = _arg(f.initializer, "glorot_uniform")
     bias_initializer: str = _arg(f.bias_initializer, "zeros")
+    depthwise_regularizer: f.Regularizer | None = _arg(f.regularizer, None)
+    pointwise_regularizer: f.Regularizer | None = _arg(f.regularizer, None)
+    bias_regularizer: f.Regularizer | None = _arg(f.regularizer, None)
 
     def check(self) -> None:
         _check_equal_strides(self.strides, self.dilation_rate)
@@ -195,9 +211,46 @@ class DepthwiseConv2DSpec(LayerSpec):
     use_bias: bool = _arg(f.boolean, True)
     depthwise_initializer: str = _arg(f.initializer, "glorot_uniform")
     bias_initializer: str = _arg(f.bias_initializer, "zeros")
+    depthwise_regularizer: f.Regularizer | None = _arg(f.regularizer, None)
+    bias_regularizer: f.Regularizer | None = _arg(f.regularizer, None)
 
     def check(self) -> None:
         _check_equal_strides(self.strides, self.dilation_rate)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv2DTransposeSpec(LayerSpec):
+    """The "deconvolution": each input pixel stamps a kernel into a larger output."""
+
+    class_name: ClassVar[str] = "Conv2DTranspose"
+
+    filters: int = _arg(f.positive_int)
+    kernel_size: Pair = _arg(f.int_pair)
+    strides: Pair = _arg(f.int_pair, (1, 1))
+    padding: str = _arg(_PADDING, "valid")
+    output_padding: Pair | None = _arg(f.optional_non_negative_pair, None)
+    data_format: None = _arg(f.data_format, None)
+    dilation_rate: Pair = _arg(f.int_pair, (1, 1))
+    activation: str | None = _arg(f.activation, None)
+    use_bias: bool = _arg(f.boolean, True)
+    kernel_initializer: str = _arg(f.initializer, "glorot_uniform")
+    bias_initializer: str = _arg(f.bias_initializer, "zeros")
+    kernel_regularizer: f.Regularizer | None = _arg(f.regularizer, None)
+    bias_regularizer: f.Regularizer | None = _arg(f.regularizer, None)
+
+    def check(self) -> None:
+        # keras/src/layers/convolutional/base_conv_transpose.py: output_padding < strides.
+        if self.output_padding is not None and any(
+            pad >= stride for pad, stride in zip(self.output_padding, self.strides, strict=True)
+        ):
+            raise SpecError(
+                "each output_padding must be smaller than the stride along that axis "
+                f"(strides={list(self.strides)})",
+                field="output_padding",
+                received=list(self.output_padding),
+                fix="remove output_padding or make it smaller than strides, e.g. 0",
+            )
+        _check_strides_with_dilation(self.strides, self.dilation_rate)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -250,6 +303,8 @@ class DenseSpec(LayerSpec):
     use_bias: bool = _arg(f.boolean, True)
     kernel_initializer: str = _arg(f.initializer, "glorot_uniform")
     bias_initializer: str = _arg(f.bias_initializer, "zeros")
+    kernel_regularizer: f.Regularizer | None = _arg(f.regularizer, None)
+    bias_regularizer: f.Regularizer | None = _arg(f.regularizer, None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -308,6 +363,65 @@ class ZeroPadding2DSpec(LayerSpec):
     data_format: None = _arg(f.data_format, None)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReLUSpec(LayerSpec):
+    """max(x, 0), optionally capped (max_value=6: relu6), leaky below threshold."""
+
+    class_name: ClassVar[str] = "ReLU"
+
+    max_value: float | None = _arg(f.optional_non_negative_real, None)
+    negative_slope: float = _arg(f.non_negative_real, 0.0)
+    threshold: float = _arg(f.non_negative_real, 0.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeakyReLUSpec(LayerSpec):
+    class_name: ClassVar[str] = "LeakyReLU"
+
+    negative_slope: float = _arg(f.non_negative_real, 0.3)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ELUSpec(LayerSpec):
+    class_name: ClassVar[str] = "ELU"
+
+    alpha: float = _arg(f.real_number, 1.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PReLUSpec(LayerSpec):
+    """A leaky ReLU whose slopes are learned: one per value, or shared along shared_axes."""
+
+    class_name: ClassVar[str] = "PReLU"
+
+    alpha_initializer: str = _arg(f.initializer, "zeros")
+    alpha_regularizer: f.Regularizer | None = _arg(f.regularizer, None)
+    shared_axes: tuple[int, ...] | None = _arg(f.axis_list, None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SoftmaxSpec(LayerSpec):
+    class_name: ClassVar[str] = "Softmax"
+
+    axis: int = _arg(f.integer, -1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReshapeSpec(LayerSpec):
+    class_name: ClassVar[str] = "Reshape"
+
+    target_shape: tuple[int, ...] = _arg(f.target_shape)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpSampling2DSpec(LayerSpec):
+    class_name: ClassVar[str] = "UpSampling2D"
+
+    size: Pair = _arg(f.int_pair, (2, 2))
+    data_format: None = _arg(f.data_format, None)
+    interpolation: str = _arg(_INTERPOLATION, "nearest")
+
+
 LAYER_TYPES: dict[str, type[LayerSpec]] = {
     cls.class_name: cls
     for cls in (
@@ -325,6 +439,14 @@ LAYER_TYPES: dict[str, type[LayerSpec]] = {
         ActivationSpec,
         BatchNormalizationSpec,
         ZeroPadding2DSpec,
+        Conv2DTransposeSpec,
+        ReLUSpec,
+        LeakyReLUSpec,
+        ELUSpec,
+        PReLUSpec,
+        SoftmaxSpec,
+        ReshapeSpec,
+        UpSampling2DSpec,
     )
 }
 
@@ -333,4 +455,5 @@ LAYER_ALIASES: dict[str, str] = {
     "AvgPool2D": "AveragePooling2D",
     "GlobalAvgPool2D": "GlobalAveragePooling2D",
     "GlobalMaxPool2D": "GlobalMaxPooling2D",
+    "Convolution2DTranspose": "Conv2DTranspose",
 }

@@ -39,15 +39,61 @@ def _cifar10_cnn(first: Layer) -> list[Layer]:
     ]  # fmt: skip
 
 
-def _vgg16_base() -> list[Layer]:
+def _vgg_base(convs_per_block: tuple[int, ...] = (2, 2, 3, 3, 3)) -> list[Layer]:
+    """keras.applications.VGG16 / VGG19 without the top, with Keras's layer names."""
     layers: list[Layer] = []
-    for block, (filters, convs) in enumerate(((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)), 1):
+    block_filters = (64, 128, 256, 512, 512)
+    for block, (filters, convs) in enumerate(zip(block_filters, convs_per_block, strict=True), 1):
         for conv in range(1, convs + 1):
             layers.append(_conv(filters, [3, 3], activation="relu", padding="same",
                                 name=f"block{block}_conv{conv}"))
         layers.append(_layer("MaxPooling2D", pool_size=[2, 2], strides=[2, 2],
                              name=f"block{block}_pool"))
     return layers
+
+
+def _vgg_top() -> list[Layer]:
+    return [
+        _layer("Flatten", name="flatten"),
+        _layer("Dense", units=4096, activation="relu", name="fc1"),
+        _layer("Dense", units=4096, activation="relu", name="fc2"),
+        _layer("Dense", units=1000, activation="softmax", name="predictions"),
+    ]
+
+
+def _relu6(name: str) -> Layer:
+    return _layer("ReLU", max_value=6.0, name=name)
+
+
+def _mobilenet_1_0_224() -> list[Layer]:
+    """keras.applications.MobileNet(weights=None): alpha 1.0, 224×224, with its top."""
+    layers = [
+        _conv(32, [3, 3], strides=[2, 2], padding="same", use_bias=False, name="conv1"),
+        _layer("BatchNormalization", name="conv1_bn"), _relu6("conv1_relu"),
+    ]
+    blocks = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), *[(512, 1)] * 5,
+              (1024, 2), (1024, 1))
+    for block_id, (filters, strides) in enumerate(blocks, 1):
+        if strides > 1:
+            layers.append(_layer("ZeroPadding2D", padding=[[0, 1], [0, 1]],
+                                 name=f"conv_pad_{block_id}"))
+        layers += [
+            _layer("DepthwiseConv2D", kernel_size=[3, 3], strides=[strides, strides],
+                   padding="same" if strides == 1 else "valid", use_bias=False,
+                   name=f"conv_dw_{block_id}"),
+            _layer("BatchNormalization", name=f"conv_dw_{block_id}_bn"),
+            _relu6(f"conv_dw_{block_id}_relu"),
+            _conv(filters, [1, 1], padding="same", use_bias=False, name=f"conv_pw_{block_id}"),
+            _layer("BatchNormalization", name=f"conv_pw_{block_id}_bn"),
+            _relu6(f"conv_pw_{block_id}_relu"),
+        ]
+    return layers + [
+        _layer("GlobalAveragePooling2D", keepdims=True, name="global_average_pooling2d"),
+        _layer("Dropout", rate=0.001, name="dropout"),
+        _conv(1000, [1, 1], padding="same", name="conv_preds"),
+        _layer("Reshape", target_shape=[1000], name="reshape_2"),
+        _layer("Activation", activation="softmax", name="predictions"),
+    ]
 
 
 def _mobilenet_block(filters: int, strides: int) -> list[Layer]:
@@ -107,7 +153,25 @@ _SOURCES: dict[str, tuple[str, list[int], list[Layer]]] = {
     "vgg16-base": (
         "VGG16 without its classifier on 150×150×3, with Keras's layer names.",
         [150, 150, 3],
-        _vgg16_base(),
+        _vgg_base(),
+    ),
+    "vgg16": (
+        "keras.applications.VGG16 with its top: 224×224×3, 1,000 ImageNet classes, "
+        "138,357,544 parameters.",
+        [224, 224, 3],
+        _vgg_base() + _vgg_top(),
+    ),
+    "vgg19": (
+        "keras.applications.VGG19 with its top: 224×224×3, 1,000 ImageNet classes, "
+        "143,667,240 parameters.",
+        [224, 224, 3],
+        _vgg_base((2, 2, 4, 4, 4)) + _vgg_top(),
+    ),
+    "mobilenet-1.0-224": (
+        "keras.applications.MobileNet (width 1.0, 224×224×3) with its top: relu6, "
+        "depthwise-separable blocks, 4,253,864 parameters, 569 M multiply-adds.",
+        [224, 224, 3],
+        _mobilenet_1_0_224(),
     ),
     "lenet-5": (
         "LeNet-5 (LeCun et al., 1998) as usually written in Keras: tanh and average pooling.",

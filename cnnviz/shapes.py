@@ -15,16 +15,24 @@ from cnnviz.layers import (
     AveragePooling2DSpec,
     BatchNormalizationSpec,
     Conv2DSpec,
+    Conv2DTransposeSpec,
     DenseSpec,
     DepthwiseConv2DSpec,
     DropoutSpec,
+    ELUSpec,
     FlattenSpec,
     GlobalAveragePooling2DSpec,
     GlobalMaxPooling2DSpec,
     LayerSpec,
+    LeakyReLUSpec,
     MaxPooling2DSpec,
+    PReLUSpec,
+    ReLUSpec,
+    ReshapeSpec,
     SeparableConv2DSpec,
+    SoftmaxSpec,
     SpatialDropout2DSpec,
+    UpSampling2DSpec,
     ZeroPadding2DSpec,
 )
 from cnnviz.spec import ModelSpec
@@ -132,6 +140,7 @@ class _Outcome:
     macs: int = 0
     window: tuple[Pair, Pair] | None = None  # (kernel extent, strides) for the receptive field
     flattens: bool = False
+    ends_field_of_view: bool = False  # positions move or spread: no whole-pixel field any more
 
 
 def _require_image(shape: Shape, layer: LayerSpec) -> tuple[int, int, int]:
@@ -281,6 +290,86 @@ def _zero_padding(layer: ZeroPadding2DSpec, shape: Shape) -> _Outcome:
     return _Outcome(out, f"{formula} → {fx.by(out)}")
 
 
+def _conv_transpose(layer: Conv2DTransposeSpec, shape: Shape) -> _Outcome:
+    height, width, channels = _require_image(shape, layer)
+    sides = fx.transpose_output((height, width), layer.kernel_size, layer.strides,
+                                layer.dilation_rate, layer.padding, layer.output_padding)
+    formula = fx.transpose_formula((height, width), layer.kernel_size, layer.strides,
+                                   layer.dilation_rate, layer.padding, layer.output_padding)
+    if min(sides) <= 0:
+        raise SpecError(
+            f"the output would be empty ({formula}): with padding='same' and "
+            "output_padding, an even kernel on a 1-pixel input gives 0",
+            field="output_padding",
+            received=None if layer.output_padding is None else list(layer.output_padding),
+            fix="remove output_padding, or use an odd kernel_size",
+        )
+    kh, kw = layer.kernel_size
+    params, text = fx.conv_params(kh, kw, channels, layer.filters, layer.use_bias)
+    out = (sides[0], sides[1], layer.filters)
+    return _Outcome(out, f"{formula} → {fx.by(out)}", params, 0, text,
+                    macs=height * width * kh * kw * channels * layer.filters,
+                    ends_field_of_view=True)
+
+
+def _prelu(layer: PReLUSpec, shape: Shape) -> _Outcome:
+    alpha_shape = list(shape)
+    for axis in layer.shared_axes or ():
+        if axis > len(shape):
+            where = "an image has axes 1, 2 and 3" if len(shape) == 3 else (
+                "a flat vector has only axis 1")
+            raise SpecError(
+                f"axis {axis} does not exist here: {where}",
+                field="shared_axes",
+                received=list(layer.shared_axes or ()),
+                fix="use axes up to " + str(len(shape)) + ", or remove shared_axes",
+            )
+        alpha_shape[axis - 1] = 1
+    params, text = fx.prelu_params(tuple(alpha_shape), shape)
+    return _Outcome(shape, "same as input", params, 0, text)
+
+
+def _softmax(layer: SoftmaxSpec, shape: Shape) -> _Outcome:
+    rank = len(shape) + 1  # the batch axis counts, as in Keras
+    if not -rank <= layer.axis < rank:
+        raise SpecError(
+            f"axis {layer.axis} does not exist in an input of {rank} axes (batch, "
+            + ", ".join(map(str, shape)) + ")",
+            field="axis",
+            received=layer.axis,
+            fix="set axis to -1 (the last axis)",
+        )
+    return _Outcome(shape, "same as input")
+
+
+def _reshape(layer: ReshapeSpec, shape: Shape) -> _Outcome:
+    size = fx.product(shape)
+    known = fx.product(side for side in layer.target_shape if side != -1)
+    target = tuple(size // known if side == -1 and known else side
+                   for side in layer.target_shape)
+    if known == 0 or fx.product(target) != size:
+        raise SpecError(
+            f"{fx.dot(shape)} = {size:,} values cannot be laid out as "
+            f"{fx.by(layer.target_shape)}" + ("" if -1 not in layer.target_shape else
+                                                " (-1 stands for whatever is left)"),
+            field="target_shape",
+            received=list(layer.target_shape),
+            fix="choose sizes whose product is " + f"{size:,}" + ", or put -1 in one place",
+        )
+    formula = fx.reshape_formula(shape, layer.target_shape, target)
+    return _Outcome(target, formula, flattens=len(target) == 1,
+                    ends_field_of_view=target != shape)
+
+
+def _upsampling(layer: UpSampling2DSpec, shape: Shape) -> _Outcome:
+    height, width, channels = _require_image(shape, layer)
+    (sy, sx) = layer.size
+    out = (height * sy, width * sx, channels)
+    formula = f"{height}·{sy} = {out[0]}" if (height, sy) == (width, sx) else (
+        f"H: {height}·{sy} = {out[0]}; W: {width}·{sx} = {out[1]}")
+    return _Outcome(out, f"{formula} → {fx.by(out)}", ends_field_of_view=True)
+
+
 def _passthrough(layer: LayerSpec, shape: Shape) -> _Outcome:
     if isinstance(layer, SpatialDropout2DSpec):
         _require_image(shape, layer)
@@ -302,6 +391,14 @@ _RULES: dict[type[LayerSpec], Callable[..., _Outcome]] = {
     ActivationSpec: _passthrough,
     BatchNormalizationSpec: _batch_norm,
     ZeroPadding2DSpec: _zero_padding,
+    Conv2DTransposeSpec: _conv_transpose,
+    ReLUSpec: _passthrough,
+    LeakyReLUSpec: _passthrough,
+    ELUSpec: _passthrough,
+    PReLUSpec: _prelu,
+    SoftmaxSpec: _softmax,
+    ReshapeSpec: _reshape,
+    UpSampling2DSpec: _upsampling,
 }
 
 
@@ -321,7 +418,7 @@ def summarize(spec: ModelSpec) -> ModelSummary:
         if not layer.trainable and trainable:
             trainable, non_trainable = 0, trainable + non_trainable
             formula += " — all non-trainable (trainable=False)"
-        if outcome.flattens:
+        if outcome.flattens or outcome.ends_field_of_view:
             field_of_view = None
         elif field_of_view is not None and outcome.window is not None:
             field_of_view = field_of_view.through(*outcome.window)

@@ -70,8 +70,8 @@ def test_unknown_layer_class_is_refused(class_name: object) -> None:
 
 
 def test_unknown_argument_lists_the_supported_ones() -> None:
-    error = _error(_arch(_layer("Dense", units=3, kernel_regularizer="l2")))
-    assert error.field == "kernel_regularizer" and error.layer == LayerRef(0, "Dense")
+    error = _error(_arch(_layer("Dense", units=3, kernel_constraint="non_neg")))
+    assert error.field == "kernel_constraint" and error.layer == LayerRef(0, "Dense")
     assert "units" in (error.fix or "")
 
 
