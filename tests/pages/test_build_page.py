@@ -244,9 +244,14 @@ def test_dense_on_an_image_map_warns_and_inserts_a_flatten() -> None:
         spec.layers[:flatten] + spec.layers[flatten + 1:])
     at.run()
     assert any("To classify the whole image" in warning.value for warning in at.warning)
-    next(button for button in at.button if button.label == "Insert a Flatten before it").click()
-    at.run()
-    assert _spec(at) == spec
+    edited = _spec(at)
+    advice = advise(edited)
+    dense = next(item.layer_index for item in advice if "To classify" in item.message)
+    assert dense is not None  # the fix is a button on the Dense layer's card
+    number = stack_rows(edited, summarize(edited), advice)[dense]["fixes"].index(
+        "Insert a Flatten before it")
+    fixed, _ = apply_action(edited, {"op": "fix", "index": dense, "fix": number}, advice)
+    assert fixed == spec
 
 
 def test_undo_and_redo_round_trip() -> None:
