@@ -30,13 +30,16 @@ from cnnviz.settings import get_settings, setting_source
 from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
 from ui.state import DATASET_KEY, set_spec
+from ui.workspace import keep_uploaded_dataset
 
 __all__ = [
     "UPLOAD", "choose_dataset", "enlarged", "fit_choice", "limits_caption", "shape_text", "strip",
+    "upload_hash",
 ]
 
 UPLOAD: Final = "Upload (.npz or .zip)"
 _UPLOADED_KEY: Final = "cnnviz_train_upload"  # (file id, Dataset | error text), this session
+_UPLOAD_HASH_KEY: Final = "cnnviz_train_upload_hash"  # (file id, content hash in the store)
 _FIT_KEY: Final = "train_fit_choice"
 _RESIZE, _SET_INPUT = "resize", "set_input"
 _PREVIEW_COUNT: Final = 6
@@ -123,10 +126,21 @@ def _uploaded() -> Dataset | None:
             loaded = f"{upload.name}: {error}"
         cached = (upload.file_id, loaded)
         st.session_state[_UPLOADED_KEY] = cached
+        if not isinstance(loaded, str):
+            kept = keep_uploaded_dataset(upload.name, data)
+            st.session_state[_UPLOAD_HASH_KEY] = (upload.file_id, kept)
     if isinstance(cached[1], str):
         st.error(cached[1], icon=":material/error:")
         return None
     return cached[1]
+
+
+def upload_hash(dataset: Dataset) -> str | None:
+    """The store's content hash of `dataset` when it is this session's kept upload."""
+    cached, kept = st.session_state.get(_UPLOADED_KEY), st.session_state.get(_UPLOAD_HASH_KEY)
+    if not (isinstance(cached, tuple) and cached[1] is dataset and isinstance(kept, tuple)):
+        return None
+    return kept[1] if kept[0] == cached[0] and isinstance(kept[1], str) else None
 
 
 def _samples(dataset: Dataset, count: int = 10) -> None:

@@ -71,11 +71,13 @@ class RunRecorder:
 
     @classmethod
     def begin(cls, store: Store, workspace_id: int, spec: ModelSpec, dataset: Dataset,
-              settings: TrainingSettings, params: int) -> RunRecorder:
+              settings: TrainingSettings, params: int,
+              upload_hash: str | None = None) -> RunRecorder:
         run_id = store.start_run(
             workspace_id, architecture_json=dump_architecture(spec, indent=None),
             settings=settings.to_dict(), dataset_name=dataset.name,
-            class_names=dataset.class_names, epochs_total=settings.epochs, params=params)
+            class_names=dataset.class_names, epochs_total=settings.epochs, params=params,
+            upload_hash=upload_hash)
         return cls(store, workspace_id, run_id, spec, dataset)
 
     def _bundle(self, model: Any, accuracy: float | None) -> bytes:
@@ -208,11 +210,12 @@ def _recorder(spec: ModelSpec, dataset: Dataset,
     if workspace is None or store is None:
         return None
     from cnnviz.shapes import summarize
+    from ui.train_data import upload_hash
 
     try:
         check_workspace_bytes(store.usage_bytes(workspace.id))
         return RunRecorder.begin(store, workspace.id, spec, dataset, settings,
-                                 summarize(spec).total_params)
+                                 summarize(spec).total_params, upload_hash(dataset))
     except LimitError as error:
         show_notice(error.message)
         return None

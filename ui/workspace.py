@@ -14,7 +14,8 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz.archfile import dump_architecture, load_architecture
-from cnnviz.errors import DisplayNameError, SpecError, StoreError
+from cnnviz.errors import DisplayNameError, LimitError, SpecError, StoreError
+from cnnviz.limits import check_workspace_bytes
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
 from cnnviz.store import Store, StoredRun, Workspace, open_store
@@ -33,6 +34,7 @@ from ui.state import (
 __all__ = [
     "COOKIE_NAME",
     "current_workspace",
+    "keep_uploaded_dataset",
     "open_session_workspace",
     "refresh_stored_runs",
     "report_store_problem",
@@ -164,6 +166,25 @@ def save_workspace() -> None:
                 st.session_state[_SAVED_DATASET_KEY] = dataset
     except StoreError as error:
         report_store_problem(error)
+
+
+def keep_uploaded_dataset(filename: str, data: bytes) -> str | None:
+    """Keep an uploaded dataset in the participant's workspace (by content hash, within the
+    per-participant quota), so that a run trained on it can find its data again. Returns
+    the hash, or None with a note on the page where it is not kept."""
+    workspace = current_workspace()
+    store = session_store() if workspace is not None else None
+    if workspace is None or store is None:
+        return None
+    try:
+        check_workspace_bytes(store.usage_bytes(workspace.id) + len(data))
+        return store.keep_upload(workspace.id, filename, data)
+    except LimitError as error:
+        st.info(f"{filename} is used for this session but not kept in your workspace. "
+                f"{error.message}", icon=":material/cloud_off:")
+    except StoreError as error:
+        report_store_problem(error)
+    return None
 
 
 def stored_runs() -> list[StoredRun]:

@@ -62,6 +62,8 @@ runs = sa.Table(
     sa.Column("weights_bytes", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("heartbeat_at", sa.Float, nullable=False),
+    # Added by step 3: the content hash of the uploaded dataset the run trained on.
+    sa.Column("upload_hash", sa.String(64), nullable=True),
 )
 
 transfer_codes = sa.Table(
@@ -92,9 +94,25 @@ def _create(*tables: sa.Table) -> Migration:
     return step
 
 
+def _add_column(table: sa.Table, name: str) -> Migration:
+    """Add a column that was appended to `table`'s definition after its table was created
+    (a database made by step 1 of a newer cnnviz has it already)."""
+    def step(connection: sa.Connection) -> None:
+        present = {column["name"] for column in sa.inspect(connection).get_columns(table.name)}
+        if name in present:
+            return
+        column = table.c[name]
+        kind = column.type.compile(dialect=connection.dialect)
+        preparer = connection.dialect.identifier_preparer
+        connection.execute(sa.text(f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN "
+                                   f"{preparer.format_column(column)} {kind}"))
+    return step
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _create(participants, tokens, runs),  # 1: workspaces, their browsers and their runs
     _create(transfer_codes, uploads),  # 2: "continue on another device", uploaded data
+    _add_column(runs, "upload_hash"),  # 3: the uploaded dataset a run trained on
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

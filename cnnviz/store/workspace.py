@@ -71,6 +71,7 @@ class StoredRun:
     seconds_per_epoch: float | None
     weights_bytes: int
     created_at: float = field(compare=False)
+    upload_hash: str | None = None  # the uploaded dataset's content hash (`Store.upload_data`)
 
     @property
     def has_weights(self) -> bool:
@@ -101,9 +102,11 @@ def clean_display_name(raw: str) -> str:
     return name
 
 
-def _run_values(row: sa.Row[Any]) -> StoredRun:
+def _run_values(row: sa.Row[Any], stale_before: float) -> StoredRun:
+    died = row.status == "running" and row.heartbeat_at < stale_before
     return StoredRun(
-        id=row.id, status=row.status, architecture_json=row.architecture_json,
+        id=row.id, status="interrupted" if died else row.status,
+        architecture_json=row.architecture_json,
         settings=json.loads(row.settings_json), dataset_name=row.dataset_name,
         class_names=tuple(json.loads(row.class_names_json)),
         history=json.loads(row.history_json), epochs_total=row.epochs_total,
@@ -111,7 +114,7 @@ def _run_values(row: sa.Row[Any]) -> StoredRun:
         test_accuracy=row.test_accuracy, test_loss=row.test_loss, test_images=row.test_images,
         confusion=json.loads(row.confusion_json) if row.confusion_json else None,
         seconds_per_epoch=row.seconds_per_epoch, weights_bytes=row.weights_bytes,
-        created_at=row.created_at,
+        created_at=row.created_at, upload_hash=row.upload_hash,
     )
 
 
@@ -239,7 +242,9 @@ class Store:
 
     def start_run(self, workspace_id: int, *, architecture_json: str,
                   settings: dict[str, Any], dataset_name: str, class_names: Sequence[str],
-                  epochs_total: int, params: int) -> int:
+                  epochs_total: int, params: int, upload_hash: str | None = None) -> int:
+        """A new running run; `upload_hash` names the uploaded dataset it trains on (one
+        kept with `keep_upload`), so that its data can be found again."""
         now = time.time()
         with self._transaction("save the new run") as db:
             return _new_id(db.execute(runs.insert().values(
@@ -248,6 +253,7 @@ class Store:
                 dataset_name=dataset_name, class_names_json=json.dumps(list(class_names)),
                 history_json="{}", epochs_total=epochs_total, epochs_completed=0,
                 params=params, weights_bytes=0, created_at=now, heartbeat_at=now,
+                upload_hash=upload_hash,
             )))
 
     def record_epoch(self, run_id: int, *, history: dict[str, list[float]],
@@ -283,14 +289,18 @@ class Store:
         """The workspace's runs, oldest first; a running run whose server died is
         returned (and stored) as interrupted."""
         stale = time.time() - STALE_RUN_SECONDS
+        try:  # a read-only store still shows the runs, read as interrupted below
+            with self._transaction("note interrupted runs") as db:
+                db.execute(runs.update().where(
+                    runs.c.participant_id == workspace_id, runs.c.status == "running",
+                    runs.c.heartbeat_at < stale).values(status="interrupted"))
+        except StoreError as error:
+            _log.warning("%s", error)
         with self._transaction("read your runs") as db:
-            db.execute(runs.update().where(
-                runs.c.participant_id == workspace_id, runs.c.status == "running",
-                runs.c.heartbeat_at < stale).values(status="interrupted"))
             rows = db.execute(sa.select(*_RUN_COLUMNS)
                               .where(runs.c.participant_id == workspace_id)
                               .order_by(runs.c.id)).all()
-        return [_run_values(row) for row in rows]
+        return [_run_values(row, stale) for row in rows]
 
     def run_weights(self, workspace_id: int, run_id: int) -> bytes | None:
         """The run's weights (a cnnviz bundle), only for its own workspace."""
@@ -322,7 +332,7 @@ class Store:
                       "settings": run.settings, "test_accuracy": run.test_accuracy,
                       "test_loss": run.test_loss, "test_images": run.test_images,
                       "epochs_completed": run.epochs_completed, "history": run.history,
-                      "confusion_matrix": run.confusion,
+                      "confusion_matrix": run.confusion, "upload_sha256": run.upload_hash,
                       "bundle": f"run-{run.id}.zip" if run.has_weights else None}
                      for run in stored],
         }

@@ -187,6 +187,25 @@ def test_usage_counts_weights_and_uploads(store: Store) -> None:
     assert store.upload_data(store.open_workspace(None).id, content_hash) is None
 
 
+def test_a_run_on_an_uploaded_dataset_finds_its_data_again(store: Store) -> None:
+    workspace = store.open_workspace(None)
+    data = os.urandom(2_000)
+    content_hash = store.keep_upload(workspace.id, "mine.npz", data)
+    run_id = store.start_run(workspace.id, architecture_json="{}", settings={},
+                             dataset_name="mine", class_names=["a", "b"], epochs_total=1,
+                             params=1, upload_hash=content_hash)
+    _finish(store, run_id)
+    (run,) = store.runs(workspace.id)
+    assert run.upload_hash == content_hash
+    assert store.upload_data(workspace.id, run.upload_hash) == data
+    with zipfile.ZipFile(io.BytesIO(store.export_zip(workspace.id))) as archive:
+        assert json.loads(archive.read("workspace.json"))["runs"][0]["upload_sha256"] \
+            == content_hash
+    builtin = _start(store, workspace.id)
+    assert [run.upload_hash for run in store.runs(workspace.id)] == [content_hash, None]
+    assert builtin > run_id
+
+
 def test_export_holds_the_workspace_and_each_runs_bundle(store: Store) -> None:
     workspace = store.open_workspace(None)
     store.set_display_name(workspace.id, "Ada")
@@ -235,6 +254,28 @@ def test_an_older_database_opens_with_a_newer_cnnviz(store_url: str) -> None:
         assert current_version(db) == SCHEMA_VERSION == len(MIGRATIONS)
         assert db.execute(sa.text("SELECT count(*) FROM participants")).scalar_one() == 1
     store.issue_transfer_code(1)  # a table of version 2 exists
+
+
+def test_a_version_2_database_gains_the_runs_upload_hash(store_url: str) -> None:
+    engine = sa.create_engine(store_url.replace("postgresql://", "postgresql+psycopg://"))
+    migrate(engine, target=2)
+    with engine.begin() as db:  # as cnnviz of schema version 2 made it: no upload_hash
+        db.execute(sa.text("ALTER TABLE runs DROP COLUMN upload_hash"))
+        db.execute(sa.text("INSERT INTO participants (created_at, last_seen) VALUES (1, 1)"))
+        db.execute(sa.text(
+            "INSERT INTO runs (participant_id, status, architecture_json, settings_json, "
+            "dataset_name, class_names_json, history_json, epochs_total, epochs_completed, "
+            "params, weights_bytes, created_at, heartbeat_at) VALUES (1, 'finished', '{}', "
+            "'{}', 'digits', '[]', '{}', 1, 1, 10, 0, 1, 1)"))
+    engine.dispose()
+    store = open_store(store_url)
+    (old,) = store.runs(1)
+    assert old.upload_hash is None and old.dataset_name == "digits"
+    store.start_run(1, architecture_json="{}", settings={}, dataset_name="up",
+                    class_names=[], epochs_total=1, params=1, upload_hash="ab" * 32)
+    assert [run.upload_hash for run in store.runs(1)] == [None, "ab" * 32]
+    with store.engine.connect() as db:
+        assert current_version(db) == 3
 
 
 def test_a_read_only_database_says_work_is_not_saved(tmp_path: Path) -> None:
