@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,7 +134,7 @@ def _zip_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
     _check_size(name, info.file_size, limit)
     try:
         return archive.read(info)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as error:
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, zlib.error) as error:
         raise BundleError(f"{name} in the bundle cannot be read: {error}.") from None
 
 
@@ -191,6 +192,10 @@ def _weights_for(layer: Any, arrays: Any, name: str) -> list[np.ndarray]:
             value = arrays[key]
         except ValueError:
             raise BundleError(f"{WEIGHTS}: '{key}' is not a plain number array.") from None
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as error:
+            raise BundleError(f"{WEIGHTS}: '{key}' is damaged and cannot be read ({error}). "
+                              "The file was changed or cut short after cnnviz wrote it.") \
+                from None
         if value.dtype.kind != "f":
             raise BundleError(f"{WEIGHTS}: '{key}' holds {value.dtype}, not floating point.")
         if tuple(value.shape) != shape:
