@@ -16,6 +16,7 @@ from cnnviz import fields as f
 from cnnviz.errors import SpecError
 
 __all__ = [
+    "INTERPOLATIONS",
     "LAYER_TYPES",
     "LAYER_ALIASES",
     "LayerSpec",
@@ -47,7 +48,8 @@ __all__ = [
 Pair = tuple[int, int]
 
 _PADDING = f.choice(("valid", "same"))
-_INTERPOLATION = f.choice(("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area"))
+INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area")
+_INTERPOLATION = f.choice(INTERPOLATIONS)
 
 
 def _arg(coerce: f.Coercer, default: Any = dataclasses.MISSING, *, keras: bool = True) -> Any:

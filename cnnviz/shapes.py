@@ -290,20 +290,36 @@ def _zero_padding(layer: ZeroPadding2DSpec, shape: Shape) -> _Outcome:
     return _Outcome(out, f"{formula} → {fx.by(out)}")
 
 
+def _check_transpose_same_padding(layer: Conv2DTransposeSpec, sides: Pair,
+                                  out: Pair) -> None:
+    # With padding='same' and an output_padding, Keras asks for (in − 1)·stride + k mod 2 +
+    # output_padding; TensorFlow's 'same' transposed convolution runs only when that output
+    # comes back to `in` pixels (⌈out/stride⌉ = in): never with an even (dilated) kernel and
+    # output_padding 0, where Keras builds the layer and the first forward pass fails.
+    if layer.padding != "same" or layer.output_padding is None:
+        return
+    extent = fx.dilated_extent(layer.kernel_size, layer.dilation_rate)
+    for axis, name in enumerate(("height", "width")):
+        if extent[axis] % 2 == 0 and layer.output_padding[axis] == 0:
+            empty = " (an empty output)" if out[axis] <= 0 else ""
+            raise SpecError(
+                f"with padding='same' and output_padding, an even kernel along the {name} "
+                f"({extent[axis]}) and output_padding 0 give {sides[axis]} → {out[axis]} "
+                f"pixels{empty}, which TensorFlow's transposed convolution cannot produce",
+                field="output_padding",
+                received=list(layer.output_padding),
+                fix="remove output_padding (the output is then in·stride), use an odd "
+                "kernel_size, or output_padding 1 with strides 2 or more",
+            )
+
+
 def _conv_transpose(layer: Conv2DTransposeSpec, shape: Shape) -> _Outcome:
     height, width, channels = _require_image(shape, layer)
     sides = fx.transpose_output((height, width), layer.kernel_size, layer.strides,
                                 layer.dilation_rate, layer.padding, layer.output_padding)
     formula = fx.transpose_formula((height, width), layer.kernel_size, layer.strides,
                                    layer.dilation_rate, layer.padding, layer.output_padding)
-    if min(sides) <= 0:
-        raise SpecError(
-            f"the output would be empty ({formula}): with padding='same' and "
-            "output_padding, an even kernel on a 1-pixel input gives 0",
-            field="output_padding",
-            received=None if layer.output_padding is None else list(layer.output_padding),
-            fix="remove output_padding, or use an odd kernel_size",
-        )
+    _check_transpose_same_padding(layer, (height, width), sides)
     kh, kw = layer.kernel_size
     params, text = fx.conv_params(kh, kw, channels, layer.filters, layer.use_bias)
     out = (sides[0], sides[1], layer.filters)
@@ -325,6 +341,13 @@ def _prelu(layer: PReLUSpec, shape: Shape) -> _Outcome:
                 fix="use axes up to " + str(len(shape)) + ", or remove shared_axes",
             )
         alpha_shape[axis - 1] = 1
+    if layer.alpha_initializer == "orthogonal" and len(alpha_shape) < 2:
+        raise SpecError(
+            "'orthogonal' needs a matrix, but on a flat input the slopes are a vector",
+            field="alpha_initializer",
+            received=layer.alpha_initializer,
+            fix="remove alpha_initializer (Keras's default is 'zeros')",
+        )
     params, text = fx.prelu_params(tuple(alpha_shape), shape)
     return _Outcome(shape, "same as input", params, 0, text)
 

@@ -12,6 +12,7 @@ every config can be passed straight to the Keras constructor of the same name.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -29,12 +30,34 @@ WEIGHTS = {
     "SeparableConv2D": ("depthwise_initializer", "pointwise_initializer", "bias_initializer"),
     "DepthwiseConv2D": ("depthwise_initializer", "bias_initializer"),
     "Dense": ("kernel_initializer", "bias_initializer"),
+    "Conv2DTranspose": ("kernel_initializer", "bias_initializer"),
+    "PReLU": ("alpha_initializer",),
 }
-FLAT_SAFE = ("Dense", "Dropout", "Activation", "BatchNormalization", "Flatten")
+REGULARIZED = {
+    "Conv2D": ("kernel_regularizer", "bias_regularizer"),
+    "SeparableConv2D": ("depthwise_regularizer", "pointwise_regularizer", "bias_regularizer"),
+    "DepthwiseConv2D": ("depthwise_regularizer", "bias_regularizer"),
+    "Dense": ("kernel_regularizer", "bias_regularizer"),
+    "Conv2DTranspose": ("kernel_regularizer", "bias_regularizer"),
+    "PReLU": ("alpha_regularizer",),
+}
+REGULARIZERS: tuple[Any, ...] = (
+    "l1", "l2", "l1l2", "L2", "L1L2", {"class_name": "L2", "config": {"l2": 0.1}},
+    {"class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.001}},
+    {"module": "keras.regularizers", "class_name": "L1", "config": {"l1": 0.5},
+     "registered_name": None},
+)  # fmt: skip
+BAD_REGULARIZERS: tuple[Any, ...] = (
+    "l1_l2", "l3", {"class_name": "L2", "config": {"l2": -1.0}},
+    {"class_name": "L1", "config": {"l2": 0.1}},
+)  # fmt: skip
+ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax")
+FLAT_SAFE = ("Dense", "Dropout", "Activation", "BatchNormalization", "Flatten", "Reshape",
+             *ACTIVATION_LAYERS)
 IMAGE_ONLY = (
     "Conv2D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "MaxPool2D",
     "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "SpatialDropout2D",
-    "ZeroPadding2D",
+    "ZeroPadding2D", "Conv2DTranspose", "UpSampling2D",
 )  # fmt: skip
 LAYER_CLASSES = IMAGE_ONLY + FLAT_SAFE
 NAMES = ("a", "b", "features", "conv2d", "dense", "dense_1", "max_pooling2d", "input_layer")
@@ -178,6 +201,83 @@ def _zero_padding(rng: random.Random, edge: bool) -> Layer:
     return {"class_name": "ZeroPadding2D", "config": config}
 
 
+def _conv_transpose(rng: random.Random, shape: _Shape, edge: bool) -> Layer:
+    config: dict[str, Any] = {"filters": rng.randint(1, 6), "kernel_size": _pair(rng, 1, 4)}
+    if rng.random() < 0.5:
+        config["padding"] = rng.choice(("same", "valid"))
+    if rng.random() < 0.5:
+        config["strides"] = _pair(rng, 1, 3)
+        if rng.random() < 0.5:
+            strides = config["strides"]
+            pair = strides if isinstance(strides, list) else [strides, strides]
+            config["output_padding"] = [rng.randrange(pair[0]), rng.randrange(pair[1])]
+    elif rng.random() < 0.3:
+        config["dilation_rate"] = _pair(rng, 1, 2)
+        if rng.random() < 0.4:
+            config["output_padding"] = 0
+    if rng.random() < 0.25:
+        config["use_bias"] = False
+    if rng.random() < 0.3:
+        config["activation"] = rng.choice(ACTIVATIONS)
+    if edge:
+        kind = rng.choice(("output_padding", "strides_dilation", "empty", "bad_filters"))
+        if kind == "output_padding":
+            config["strides"], config["output_padding"] = rng.choice(
+                ((1, 1), (2, [1, 2]), ([3, 1], [0, 1])))
+        elif kind == "strides_dilation":
+            config["strides"], config["dilation_rate"] = 2, 2
+            config.pop("output_padding", None)
+        elif kind == "empty":  # 'same' with output_padding: (1 − 1)·s + 2 mod 2 + 0 = 0
+            config.update(kernel_size=2, padding="same", output_padding=0)
+            config.pop("strides", None)
+            config.pop("dilation_rate", None)
+        else:
+            config["filters"] = _bad_size(rng)
+    return {"class_name": "Conv2DTranspose", "config": config}
+
+
+def _reshape(rng: random.Random, shape: _Shape, edge: bool) -> Layer:
+    size = shape.height * shape.width * shape.channels
+    if edge:
+        target = rng.choice(([-1, -1, 1], [0, -1, 1], [size + 1], [-2, 1, 1], [size, 2, -1]))
+    elif shape.flat:
+        target = rng.choice(([-1], [1, 1, -1], [-1, 1, 1], [size], [1, -1, 1]))
+    else:
+        target = rng.choice(([-1], [1, 1, -1], [shape.height, -1, shape.channels],
+                             [shape.width, shape.height, -1], [size]))
+    return {"class_name": "Reshape", "config": {"target_shape": target}}
+
+
+def _activation_layer(rng: random.Random, shape: _Shape, class_name: str,
+                      edge: bool) -> Layer:
+    config: dict[str, Any] = {}
+    if class_name == "ReLU":
+        for key, values in (("max_value", (0.0, 1.0, 6.0)), ("negative_slope", (0.0, 0.1)),
+                            ("threshold", (0.0, 0.5))):
+            if rng.random() < 0.4:
+                config[key] = rng.choice(values)
+        if edge:
+            config[rng.choice(("max_value", "negative_slope", "threshold"))] = -1.0
+    elif class_name == "LeakyReLU":
+        if rng.random() < 0.6 or edge:
+            config["negative_slope"] = -0.1 if edge else rng.choice((0.0, 0.01, 0.2))
+    elif class_name == "ELU":
+        if rng.random() < 0.6:
+            config["alpha"] = rng.choice((-0.5, 0.5, 1.0, 2.0))
+    elif class_name == "PReLU":
+        axes: tuple[Any, ...] = (None, 1, [1]) if shape.flat else (None, [1, 2], 3, [1, 2, 3])
+        shared = rng.choice(axes)
+        if edge:
+            shared = rng.choice(([1, 4], 2 if shape.flat else 4))
+        if shared is not None:
+            config["shared_axes"] = shared
+    elif class_name == "Softmax":
+        rank = 2 if shape.flat else 4
+        if rng.random() < 0.4 or edge:
+            config["axis"] = rank if edge else rng.choice(range(-rank, rank))
+    return {"class_name": class_name, "config": config}
+
+
 def _simple(rng: random.Random, shape: _Shape, class_name: str, edge: bool) -> Layer:
     config: dict[str, Any] = {}
     if class_name == "Dense":
@@ -202,6 +302,11 @@ def _simple(rng: random.Random, shape: _Shape, class_name: str, edge: bool) -> L
             config["momentum"], config["epsilon"] = 0.9, 1e-5
     elif class_name.startswith("Global") and rng.random() < 0.35:
         config["keepdims"] = True
+    elif class_name == "UpSampling2D":
+        if rng.random() < 0.6 or edge:
+            config["size"] = _bad_size(rng) if edge else _pair(rng, 1, 3)
+        if rng.random() < 0.3:
+            config["interpolation"] = rng.choice(("nearest", "bilinear", "bicubic", "area"))
     return {"class_name": class_name, "config": config}
 
 
@@ -212,6 +317,26 @@ def _next_shape(layer: Layer, shape: _Shape) -> _Shape:
         return _Shape(shape.height * shape.width * shape.channels, 1, 1, flat=True)
     if name.startswith("Global"):
         return _Shape(1, 1, shape.channels)
+    if name == "Reshape":
+        target = config["target_shape"]
+        size = shape.height * shape.width * shape.channels
+        if len(target) == 1:
+            return _Shape(size, 1, 1, flat=True)
+        known = [side for side in target if side != -1] or [1]
+        sides = [side if side != -1 else max(1, size // max(1, math.prod(known)))
+                 for side in target]
+        return _Shape(max(1, sides[0]), max(1, sides[1]), max(1, min(sides[2], 24)))
+    if name == "UpSampling2D":
+        size = config.get("size", 2)
+        pair = size if isinstance(size, list) else [size, size]
+        return _Shape(shape.height * max(1, pair[0]), shape.width * max(1, pair[1]),
+                      shape.channels)
+    if name == "Conv2DTranspose":
+        strides = max(1, _first(config.get("strides", 1)))
+        grow = max(1, _first(config.get("kernel_size", 1))) - 1
+        extra = 0 if config.get("padding") == "same" else grow
+        return _Shape(shape.height * strides + extra, shape.width * strides + extra,
+                      max(1, min(_first(config.get("filters", 1)), 24)))
     if name == "Dense":
         units = max(1, _first(config.get("units", 1)))
         if shape.flat:
@@ -239,12 +364,14 @@ EDGE_CLASSES = (
     "Conv2D", "Conv2D", "Conv2D", "SeparableConv2D", "SeparableConv2D", "DepthwiseConv2D",
     "DepthwiseConv2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "Dense", "Dropout",
     "SpatialDropout2D", "BatchNormalization", "ZeroPadding2D", "after_flat", "after_flat",
+    "Conv2DTranspose", "UpSampling2D", "Reshape", "ReLU", "LeakyReLU", "PReLU", "Softmax",
 )  # fmt: skip
 
 
 def _layer(rng: random.Random, shape: _Shape, class_name: str | None, edge: bool) -> Layer:
     if class_name is None:
-        choices = FLAT_SAFE if shape.flat else LAYER_CLASSES + ("Conv2D", "SeparableConv2D")
+        choices = FLAT_SAFE if shape.flat else LAYER_CLASSES + (
+            "Conv2D", "SeparableConv2D", "DepthwiseConv2D")
         class_name = rng.choice(choices)
     if class_name in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D"):
         return _conv_like(rng, shape, class_name, edge)
@@ -252,6 +379,12 @@ def _layer(rng: random.Random, shape: _Shape, class_name: str | None, edge: bool
         return _pooling(rng, shape, class_name, edge)
     if class_name == "ZeroPadding2D":
         return _zero_padding(rng, edge)
+    if class_name == "Conv2DTranspose":
+        return _conv_transpose(rng, shape, edge)
+    if class_name == "Reshape":
+        return _reshape(rng, shape, edge)
+    if class_name in ACTIVATION_LAYERS:
+        return _activation_layer(rng, shape, class_name, edge)
     return _simple(rng, shape, class_name, edge and class_name != "Flatten")
 
 
@@ -273,11 +406,20 @@ def _edge_layers(rng: random.Random, shape: _Shape) -> list[Layer]:
     return layers + [last]
 
 
+def _regularizers(rng: random.Random, layer: Layer, edgy: bool) -> None:
+    """Now and then a weight penalty, by name or in Keras's form; a bad one near the edge."""
+    for key in REGULARIZED.get(layer["class_name"], ()):
+        if rng.random() < 0.1:
+            bad = edgy and rng.random() < 0.2
+            layer["config"][key] = rng.choice(BAD_REGULARIZERS if bad else REGULARIZERS)
+
+
 def _initializers(rng: random.Random, layer: Layer, edgy: bool) -> None:
     """Now and then a named initializer; `orthogonal` on a bias only near the edge."""
     for key in WEIGHTS.get(layer["class_name"], ()):
         if rng.random() < 0.12:
-            choices = INITIALIZERS if key != "bias_initializer" else INITIALIZERS[:-1]
+            vector = key in ("bias_initializer", "alpha_initializer")
+            choices = INITIALIZERS[:-1] if vector else INITIALIZERS
             layer["config"][key] = rng.choice(choices)
             if edgy and key == "bias_initializer" and rng.random() < 0.5:
                 layer["config"][key] = "orthogonal"
@@ -299,6 +441,7 @@ def random_architecture(rng: random.Random) -> dict[str, Any]:
         for layer in new:
             config = layer["config"]
             _initializers(rng, layer, edgy)
+            _regularizers(rng, layer, edgy)
             if rng.random() < 0.15 and (layer["class_name"] != "SpatialDropout2D" or edgy):
                 config["trainable"] = False
             if rng.random() < (0.15 if edgy else 0.04):

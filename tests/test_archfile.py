@@ -117,13 +117,58 @@ def test_keras_json_with_a_tuned_initializer_is_refused() -> None:
     assert caught.value.field == "kernel_initializer"
 
 
-def test_keras_json_of_a_functional_model_is_refused() -> None:
+def test_keras_json_of_a_functional_chain_imports() -> None:
     import keras
 
     inputs = keras.Input(shape=(8, 8, 1))
-    model = keras.Model(inputs, keras.layers.Flatten()(inputs))
-    with pytest.raises(SpecError, match="only Keras Sequential models"):
+    hidden = keras.layers.Conv2D(4, 3, name="c")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(hidden)))
+    summary = summarize(load_architecture(model.to_json()))
+    assert summary.total_params == model.count_params()
+    assert [row.name for row in summary.layers] == [layer.name for layer in model.layers[1:]]
+
+
+def test_keras_json_of_a_branching_model_is_refused_naming_the_merge() -> None:
+    import keras
+
+    inputs = keras.Input(shape=(8, 8, 2))
+    conv = keras.layers.Conv2D(2, 3, padding="same", name="c")(inputs)
+    model = keras.Model(inputs, keras.layers.Add(name="skip")([inputs, conv]))
+    with pytest.raises(SpecError) as caught:
         load_architecture(model.to_json())
+    assert "'skip'" in caught.value.problem and "one chain" in caught.value.problem
+
+
+def test_keras_json_of_a_model_with_two_inputs_is_refused() -> None:
+    import keras
+
+    first, second = keras.Input(shape=(4, 4, 1)), keras.Input(shape=(4, 4, 1))
+    model = keras.Model([first, second], keras.layers.Add()([first, second]))
+    with pytest.raises(SpecError, match="one input and one output"):
+        load_architecture(model.to_json())
+
+
+@pytest.mark.parametrize(("application", "preset"), [
+    ("MobileNet", "mobilenet-1.0-224"), ("VGG16", "vgg16"), ("VGG19", "vgg19")])
+def test_keras_applications_import_with_their_tops_and_keras_counts(
+    application: str, preset: str
+) -> None:
+    import keras
+
+    keras.backend.clear_session(free_memory=False)
+    model = getattr(keras.applications, application)(weights=None)
+    spec = load_architecture(model.to_json())
+    summary = summarize(spec)
+    assert summary.total_params == model.count_params()
+    assert summary.trainable_params == sum(int(w.numpy().size) for w in model.trainable_weights)
+    assert [row.name for row in summary.layers] == [layer.name for layer in model.layers[1:]]
+    assert [row.keras_output_shape for row in summary.layers] == [
+        tuple(layer.output.shape) for layer in model.layers[1:]]
+    assert spec.layers == PRESETS[preset].layers
+
+
+def test_mobilenet_count_is_the_one_keras_prints() -> None:
+    assert summarize(PRESETS["mobilenet-1.0-224"]).total_params == 4_253_864
 
 
 def test_keras_json_with_an_unsupported_layer_names_it() -> None:
@@ -136,14 +181,22 @@ def test_keras_json_with_an_unsupported_layer_names_it() -> None:
     assert caught.value.field == "class_name" and caught.value.layer.index == 1
 
 
-def test_keras_json_with_a_regularizer_is_refused_by_name() -> None:
+def test_keras_json_with_regularizers_imports_and_builds_them() -> None:
     import keras
 
-    model = keras.Sequential([keras.Input(shape=(4,)),
-                              keras.layers.Dense(2, kernel_regularizer="l2")])  # fmt: skip
-    with pytest.raises(SpecError) as caught:
-        load_architecture(model.to_json())
-    assert caught.value.field == "kernel_regularizer"
+    from cnnviz.keras_build import build_model
+
+    model = keras.Sequential([
+        keras.Input(shape=(4, 4, 1)), keras.layers.Flatten(),
+        keras.layers.Dense(2, kernel_regularizer=keras.regularizers.L1L2(l1=0.1, l2=0.2),
+                           bias_regularizer="l2")])  # fmt: skip
+    spec = load_architecture(model.to_json())
+    assert spec.layers[1].config()["kernel_regularizer"] == {
+        "class_name": "L1L2", "config": {"l1": 0.1, "l2": 0.2}}
+    assert spec.layers[1].config()["bias_regularizer"] == "l2"
+    dense = build_model(spec).layers[-1]
+    assert dense.kernel_regularizer.get_config() == {"l1": 0.1, "l2": 0.2}
+    assert dense.bias_regularizer.get_config() == {"l2": 0.01}
 
 
 def test_keras_json_without_an_input_shape_says_how_to_fix_it() -> None:

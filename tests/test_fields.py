@@ -128,3 +128,24 @@ def test_layer_name_refuses(value: object) -> None:
 def test_layer_name_accepts_keras_style_names() -> None:
     assert f.layer_name("block1_conv1", "name") == "block1_conv1"
     assert f.layer_name(None, "name") is None
+
+
+def test_regularizer_names_and_keras_form_normalise_to_one_value() -> None:
+    from cnnviz.fields import Regularizer, regularizer
+
+    assert regularizer("l2", "r") == regularizer({"class_name": "L2", "config": {"l2": 0.01}}, "r")
+    assert regularizer("L1L2", "r") == Regularizer("L1L2", (("l1", 0.0), ("l2", 0.0)))
+    keras_form = {"module": "keras.regularizers", "class_name": "L1", "config": {"l1": 0.5},
+                  "registered_name": None}
+    assert regularizer(keras_form, "r").to_json() == {"class_name": "L1", "config": {"l1": 0.5}}
+    assert regularizer("l1", "r").to_json() == "l1" and regularizer(None, "r") is None
+
+
+@pytest.mark.parametrize("value", ["l1_l2", "l3", 2, {"class_name": "L1", "config": {"l2": 1}},
+                                   {"class_name": "L2", "config": {"l2": -0.1}}])
+def test_regularizer_keras_refuses_is_refused(value: object) -> None:
+    from cnnviz.fields import regularizer
+
+    with pytest.raises(SpecError) as caught:
+        regularizer(value, "kernel_regularizer")
+    assert caught.value.field.startswith("kernel_regularizer")

@@ -198,3 +198,22 @@ def test_dilated_and_strided_receptive_fields() -> None:
         {"class_name": "Conv2D", "config": {"filters": 1, "kernel_size": 3}}]})  # fmt: skip
     fields = [row.receptive_field for row in summarize(spec).layers]
     assert fields == [(5, 5), (7, 5), (11, 9)]
+
+
+def test_transpose_formula_valid_is_in_minus_one_times_stride_plus_kernel() -> None:
+    from cnnviz.formulas import transpose_formula
+
+    assert transpose_formula((7, 7), (3, 3), (2, 2), (1, 1), "valid", None) == (
+        "(7 − 1)·2 + 3 = 15")
+    assert transpose_formula((3, 3), (1, 1), (3, 3), (1, 1), "valid", None) == (
+        "(3 − 1)·3 + 1 + 2 = 9")  # stride above kernel: max(kernel, stride)
+
+
+def test_transpose_formula_same_and_output_padding() -> None:
+    from cnnviz.formulas import transpose_formula
+
+    assert transpose_formula((7, 7), (3, 3), (2, 2), (1, 1), "same", None) == "7·2 = 14"
+    assert transpose_formula((7, 7), (4, 4), (2, 2), (1, 1), "same", (1, 1)) == (
+        "(7 − 1)·2 + 4 mod 2 + 1 = 13")
+    assert transpose_formula((4, 4), (3, 3), (1, 1), (2, 2), "valid", (0, 0)) == (
+        "(4 − 1)·1 + ((3 − 1)·2 + 1) + 0 = 8")

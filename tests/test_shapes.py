@@ -170,3 +170,38 @@ def test_readable_size_is_keras_own_function() -> None:
 
     for num_bytes in (0, 5, 1000, 1024, 5_000_000, 58_858_752, 2**40 + 12345):
         assert readable_size(num_bytes) == readable_memory_size(num_bytes)
+
+
+def test_mobilenet_multiply_adds_are_the_569_million_of_its_paper() -> None:
+    # Howard et al. 2017, Table 8: 1.0 MobileNet-224, 569 million mult-adds. cnnviz counts
+    # a convolution's multiply-accumulates without the bias, as the paper does.
+    summary = summarize(PRESETS["mobilenet-1.0-224"])
+    assert round(summary.total_macs / 1_000_000) == 569
+    assert summary.total_macs == 568_740_352
+
+
+def test_conv_transpose_grows_the_map_and_counts_like_a_convolution() -> None:
+    row = summarize(_spec([7, 7, 4], ("Conv2DTranspose", {
+        "filters": 3, "kernel_size": 3, "strides": 2}))).layers[0]
+    assert row.output_shape == (15, 15, 3) and row.params == (3 * 3 * 4 + 1) * 3
+    assert row.macs == 7 * 7 * 3 * 3 * 4 * 3
+    assert row.receptive_field is None
+
+
+def test_prelu_has_one_slope_per_value_or_per_unshared_position() -> None:
+    per_value = summarize(_spec([4, 5, 2], ("PReLU", {}))).layers[0]
+    shared = summarize(_spec([4, 5, 2], ("PReLU", {"shared_axes": [1, 2]}))).layers[0]
+    assert (per_value.params, shared.params) == (40, 2)
+
+
+def test_reshape_resolves_minus_one_and_refuses_a_size_that_does_not_fit() -> None:
+    summary = summarize(_spec([4, 4, 2], ("Reshape", {"target_shape": [2, -1, 4]})))
+    assert summary.layers[0].output_shape == (2, 4, 4)
+    assert "-1 = 32/8 = 4" in summary.layers[0].shape_formula
+    error = summarize(_spec([4, 4, 2], ("Reshape", {"target_shape": [3, -1, 2]}))).error
+    assert error is not None and error.field == "target_shape"
+
+
+def test_upsampling_multiplies_height_and_width() -> None:
+    row = summarize(_spec([3, 4, 2], ("UpSampling2D", {"size": [2, 3]}))).layers[0]
+    assert row.output_shape == (6, 12, 2) and row.shape_formula.startswith("H: 3·2 = 6")

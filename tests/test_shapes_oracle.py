@@ -19,11 +19,15 @@ refuses them when it reads the file (see `deferred_by_keras`): ZeroPadding2D(-1)
 the first forward pass, and so do DepthwiseConv2D / SeparableConv2D with unequal strides
 and no dilation where TensorFlow runs without its oneDNN kernels
 (`cnnviz.backend_rules`); pooling strides of 0, bias_initializer='orthogonal', a
-zero-size input and a duplicate name fail when the model is built.
+zero-size input and a duplicate name fail when the model is built. Keras checks a Softmax
+axis only when the layer is called; a Conv2DTranspose with `same` padding, output_padding 0
+and an even kernel builds and fails when called (TensorFlow cannot run it), or, on a 1-pixel
+input, builds with a zero-size axis: cnnviz refuses both at that layer's shape.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +39,7 @@ from archgen import random_architecture
 
 from cnnviz.archfile import load_architecture
 from cnnviz.backend_rules import depthwise_takes_unequal_strides
+from cnnviz.fields import Regularizer
 from cnnviz.keras_build import build_model
 from cnnviz.layers import LAYER_TYPES
 from cnnviz.presets import PRESETS
@@ -135,6 +140,9 @@ def deferred_by_keras(error: SpecError) -> bool:
     )
 
 
+CHECKED_WHEN_CALLED = {("Softmax", "axis"), ("Conv2DTranspose", "output_padding")}
+
+
 def assert_same_verdict(arch: dict[str, Any]) -> tuple[CnnvizOutcome, KerasOutcome]:
     ours, theirs = cnnviz_outcome(arch), keras_outcome(arch)
     assert (ours.error is None) == (theirs.model is not None), (
@@ -145,7 +153,11 @@ def assert_same_verdict(arch: dict[str, Any]) -> tuple[CnnvizOutcome, KerasOutco
     if ours.phase == "construct" and deferred_by_keras(ours.error):
         return ours, theirs  # Keras meets another error first, or this one later
     ours_index = ours.error.layer.index if ours.error.layer else None
-    assert (ours.phase, theirs.phase) in (("construct", "constructor"), ("shape", "add")), (
+    if (ours.phase, theirs.phase) == ("shape", "call") and ours.error.layer is not None:
+        assert (ours.error.layer.class_name, ours.error.field) in CHECKED_WHEN_CALLED
+        return ours, theirs  # Keras meets it on the first forward pass
+    assert (ours.phase, theirs.phase) in (
+        ("construct", "constructor"), ("shape", "add"), ("shape", "zero-size")), (
         f"cnnviz ({ours.phase}): {ours.error}\nkeras ({theirs.phase}): {theirs.error}"
     )
     assert ours_index == theirs.index, f"cnnviz: {ours.error}\nkeras: {theirs.error}"
@@ -186,6 +198,7 @@ DW = "DepthwiseConv2D"
 SEP = "SeparableConv2D"
 BN = "BatchNormalization"
 ZP = "ZeroPadding2D"
+CT = "Conv2DTranspose"
 # (label, input_shape, layers, whether Keras accepts it)
 EDGES: list[tuple[str, list[int], list[dict[str, Any]], bool]] = [
     ("kernel larger than input", [4, 4, 1], [_layer(CONV, filters=2, kernel_size=5)], False),
@@ -280,6 +293,81 @@ EDGES: list[tuple[str, list[int], list[dict[str, Any]], bool]] = [
      True),
     ("trainable=False", [6, 6, 3],
      [_layer(CONV, filters=2, kernel_size=3, trainable=False), _layer(BN, trainable=False)], True),
+    ("Conv2DTranspose valid: (in - 1)*stride + kernel", [3, 4, 2],
+     [_layer(CT, filters=2, kernel_size=3, strides=2)], True),
+    ("Conv2DTranspose same: in*stride", [3, 4, 2],
+     [_layer(CT, filters=2, kernel_size=3, strides=[2, 3], padding="same")], True),
+    ("Conv2DTranspose stride larger than kernel", [3, 4, 2],
+     [_layer(CT, filters=2, kernel_size=1, strides=3)], True),
+    ("Conv2DTranspose output_padding, valid", [3, 4, 2],
+     [_layer(CT, filters=2, kernel_size=[2, 3], strides=3, output_padding=[2, 1])], True),
+    ("Conv2DTranspose output_padding, same", [3, 4, 2],
+     [_layer(CT, filters=2, kernel_size=4, strides=2, padding="same", output_padding=1)], True),
+    ("Conv2DTranspose dilation with output_padding 0", [3, 4, 2],
+     [_layer(CT, filters=2, kernel_size=3, dilation_rate=2, output_padding=0)], True),
+    ("Conv2DTranspose output_padding not below strides", [3, 3, 1],
+     [_layer(CT, filters=2, kernel_size=3, strides=2, output_padding=2)], False),
+    ("Conv2DTranspose strides with dilation", [3, 3, 1],
+     [_layer(CT, filters=2, kernel_size=3, strides=2, dilation_rate=2)], False),
+    ("Conv2DTranspose empty output", [1, 1, 2],
+     [_layer(CT, filters=2, kernel_size=2, padding="same", output_padding=0)], False),
+    ("Conv2DTranspose same, even kernel, output_padding 0 (fails when called)", [5, 5, 2],
+     [_layer(CT, filters=2, kernel_size=[1, 4], strides=3, padding="same",
+             output_padding=[0, 0])], False),
+    ("Conv2DTranspose same, even kernel, output_padding 1", [5, 5, 2],
+     [_layer(CT, filters=2, kernel_size=4, strides=3, padding="same", output_padding=1)], True),
+    ("Conv2DTranspose same, dilated even kernel, output_padding 0", [5, 5, 2],
+     [_layer(CT, filters=2, kernel_size=2, dilation_rate=2, padding="same",
+             output_padding=0)], True),
+    ("Conv2DTranspose after Flatten", [4, 4, 1], [FLAT, _layer(CT, filters=1, kernel_size=1)],
+     False),
+    ("ReLU as relu6", [4, 4, 2], [_layer("ReLU", max_value=6.0)], True),
+    ("ReLU leaky with threshold", [4, 4, 2],
+     [_layer("ReLU", negative_slope=0.1, threshold=0.5, max_value=1)], True),
+    ("ReLU negative threshold", [4, 4, 2], [_layer("ReLU", threshold=-1.0)], False),
+    ("ReLU negative max_value", [4, 4, 2], [_layer("ReLU", max_value=-6.0)], False),
+    ("LeakyReLU negative slope", [4, 4, 2], [_layer("LeakyReLU", negative_slope=-0.1)], False),
+    ("ELU negative alpha", [4, 4, 2], [FLAT, _layer("ELU", alpha=-0.5)], True),
+    ("PReLU: one slope per value", [4, 5, 2], [_layer("PReLU")], True),
+    ("PReLU shared over the image", [4, 5, 2], [_layer("PReLU", shared_axes=[1, 2])], True),
+    ("PReLU shared over the channels", [4, 5, 2], [_layer("PReLU", shared_axes=3)], True),
+    ("PReLU axis 2 on a flat input", [4, 4, 2], [FLAT, _layer("PReLU", shared_axes=2)], False),
+    ("PReLU orthogonal slopes on a flat input", [4, 4, 2],
+     [FLAT, _layer("PReLU", alpha_initializer="orthogonal")], False),
+    ("PReLU frozen", [4, 4, 2], [_layer("PReLU", trainable=False)], True),
+    ("Softmax over the channels", [4, 4, 2], [_layer("Softmax")], True),
+    ("Softmax over the height", [4, 4, 2], [_layer("Softmax", axis=1)], True),
+    ("Softmax axis beyond the input (fails when called)", [4, 4, 2],
+     [_layer("Softmax", axis=4)], False),
+    ("Reshape to flat with -1", [4, 4, 2], [_layer("Reshape", target_shape=[-1])], True),
+    ("Reshape flat to an image", [4, 4, 2],
+     [FLAT, _layer("Reshape", target_shape=[2, -1, 4]), _layer(CONV, filters=1, kernel_size=2)],
+     True),
+    ("Reshape to a size that does not fit", [4, 4, 2],
+     [_layer("Reshape", target_shape=[3, -1, 2])], False),
+    ("Reshape with two -1", [4, 4, 2], [_layer("Reshape", target_shape=[-1, -1, 2])], False),
+    ("Reshape with a 0", [4, 4, 2], [_layer("Reshape", target_shape=[0, -1, 2])], False),
+    ("UpSampling2D", [3, 4, 2], [_layer("UpSampling2D")], True),
+    ("UpSampling2D bilinear, 2x3", [3, 4, 2],
+     [_layer("UpSampling2D", size=[2, 3], interpolation="bilinear")], True),
+    ("UpSampling2D size 0", [3, 4, 2], [_layer("UpSampling2D", size=0)], False),
+    ("UpSampling2D after Flatten", [3, 4, 2], [FLAT, _layer("UpSampling2D")], False),
+    ("regularizers by name", [6, 6, 3],
+     [_layer(CONV, filters=2, kernel_size=3, kernel_regularizer="l2", bias_regularizer="l1"),
+      _layer(CT, filters=2, kernel_size=2, kernel_regularizer="L1L2"),
+      FLAT, _layer("Dense", units=2, kernel_regularizer="l1l2")], True),
+    ("regularizers in Keras's form", [6, 6, 3],
+     [_layer(SEP, filters=2, kernel_size=3,
+             depthwise_regularizer={"class_name": "L2", "config": {"l2": 0.1}},
+             pointwise_regularizer={"class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.02}},
+             bias_regularizer="l2"),
+      _layer(DW, kernel_size=2, depthwise_regularizer="l1", bias_regularizer="L2"),
+      _layer("PReLU", alpha_regularizer="l2")], True),
+    ("regularizer 'l1_l2' (Keras has no such name)", [6, 6, 3],
+     [FLAT, _layer("Dense", units=2, kernel_regularizer="l1_l2")], False),
+    ("negative regularizer factor", [6, 6, 3],
+     [FLAT, _layer("Dense", units=2, bias_regularizer={"class_name": "L2",
+                                                       "config": {"l2": -0.1}})], False),
 ]
 
 
@@ -334,6 +422,20 @@ ACCEPTED_FEATURES: dict[str, Any] = {
         s, "BatchNormalization", lambda layer, _: not layer.scale),
     "asymmetric padding": lambda s: _has(
         s, "ZeroPadding2D", lambda layer, _: len({*layer.padding[0], *layer.padding[1]}) > 1),
+    "conv transpose strides": lambda s: _has(
+        s, "Conv2DTranspose", lambda layer, _: max(layer.strides) > 1),
+    "conv transpose output_padding": lambda s: _has(
+        s, "Conv2DTranspose", lambda layer, _: layer.output_padding is not None),
+    "PReLU shared_axes": lambda s: _has(
+        s, "PReLU", lambda layer, _: layer.shared_axes is not None),
+    "Reshape with -1": lambda s: _has(s, "Reshape", lambda layer, _: -1 in layer.target_shape),
+    "Reshape to an image": lambda s: _has(s, "Reshape", lambda _, row: len(row.output_shape) == 3),
+    "ReLU max_value": lambda s: _has(s, "ReLU", lambda layer, _: layer.max_value is not None),
+    "Softmax axis": lambda s: _has(s, "Softmax", lambda layer, _: layer.axis != -1),
+    "UpSampling2D size": lambda s: _has(s, "UpSampling2D", lambda layer, _: layer.size != (2, 2)),
+    "regularizer": lambda s: any(
+        isinstance(getattr(layer, item.name), Regularizer)
+        for layer in s.spec.layers for item in dataclasses.fields(layer)),
     "trainable=False with weights": lambda s: any(
         not layer.trainable and row.params
         for layer, row in zip(s.spec.layers, s.layers, strict=True)),
@@ -357,6 +459,10 @@ REJECTIONS: dict[str, Any] = {
     "unknown argument": lambda e: "is not an argument" in e.problem,
     "zero-size input": lambda e: e.field == "input_shape",
     "orthogonal bias": lambda e: e.field == "bias_initializer",
+    "output_padding": lambda e: e.field == "output_padding",
+    "target_shape": lambda e: e.field == "target_shape",
+    "regularizer": lambda e: "regularizer" in (e.field or ""),
+    "shared_axes": lambda e: e.field == "shared_axes",
 }
 if not UNEQUAL_DEPTHWISE_STRIDES:
     REJECTIONS["unequal depthwise strides"] = (

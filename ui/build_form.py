@@ -15,7 +15,7 @@ import streamlit as st
 
 from cnnviz import fields as f
 from cnnviz.advice import config_fixes
-from cnnviz.layers import LayerSpec
+from cnnviz.layers import INTERPOLATIONS, LayerSpec
 from cnnviz.spec import ModelSpec, SpecError, layer_from_dict
 from ui.layer_help import field_help
 from ui.stack_ops import replace_layer
@@ -25,7 +25,9 @@ __all__ = ["DRAFT_KEY", "draft_error", "layer_settings"]
 
 DRAFT_KEY = "build_draft_error"
 _ADVANCED = {"kernel_initializer", "bias_initializer", "depthwise_initializer",
-             "pointwise_initializer", "data_format", "axis", "seed", "name", "trainable"}
+             "pointwise_initializer", "alpha_initializer", "kernel_regularizer",
+             "bias_regularizer", "depthwise_regularizer", "pointwise_regularizer",
+             "alpha_regularizer", "data_format", "axis", "seed", "name", "trainable"}
 _NO_ACTIVATION = "linear (None)"
 _FLOAT_STEP = {"rate": 0.05, "momentum": 0.01, "epsilon": 0.0001}
 
@@ -34,7 +36,12 @@ _KINDS: dict[Any, str] = {
     f.positive_int: "int", f.int_pair: "pair", f.optional_int_pair: "optional_pair",
     f.padding_pairs: "padding4", f.activation: "activation", f.boolean: "bool",
     f.data_format: "fixed", f.optional_int: "optional_int", f.layer_name: "name",
+    f.integer: "signed_int", f.real_number: "real", f.non_negative_real: "non_negative_real",
+    f.optional_non_negative_real: "optional_real", f.optional_non_negative_pair: "optional_pair0",
+    f.axis_list: "axes", f.regularizer: "regularizer", f.target_shape: "json",
 }
+_PAIR_KINDS = ("pair", "optional_pair", "optional_pair0", "padding4")
+_CHOICES = {"interpolation": INTERPOLATIONS}
 
 
 def _kind(spec_field: dataclasses.Field[Any]) -> str:
@@ -46,6 +53,8 @@ def _kind(spec_field: dataclasses.Field[Any]) -> str:
         return _KINDS[coerce]
     if spec_field.name.endswith("initializer"):
         return "initializer"
+    if spec_field.name in _CHOICES:
+        return "choice"
     if spec_field.name in ("padding", "axis"):
         return "padding" if spec_field.name == "padding" else "fixed"
     return "float" if spec_field.type in ("float", float) else "json"
@@ -71,6 +80,13 @@ def _default_text(spec_field: dataclasses.Field[Any]) -> str:
     return repr(spec_field.default)
 
 
+def _regularizer_text(value: f.Regularizer | None) -> str:
+    if value is None:
+        return ""
+    shown = value.to_json()
+    return shown if isinstance(shown, str) else json.dumps(shown)
+
+
 def _pair_inputs(labels: tuple[str, ...], values: Any, key: str, help_text: str, minimum: int,
                  on_change: Any) -> None:
     """Number inputs side by side, two a row; keys `key_0`, `key_1`, …"""
@@ -93,9 +109,9 @@ def _widget(spec_field: dataclasses.Field[Any], value: Any, key: str, auto_name:
     if kind == "int":
         common["help"] = f"{help_text} Up to {f.MAX_SIZE:,}."
         st.number_input(name, min_value=1, step=1, value=value, **common)
-    elif kind in ("pair", "optional_pair"):
-        _pair_inputs((f"{name} · height", f"{name} · width"), value, key, help_text, 1,
-                     on_change)
+    elif kind in ("pair", "optional_pair", "optional_pair0"):
+        _pair_inputs((f"{name} · height", f"{name} · width"), value, key, help_text,
+                     0 if kind == "optional_pair0" else 1, on_change)
     elif kind == "padding4":
         (top, bottom), (left, right) = value
         _pair_inputs(("padding · top", "padding · bottom", "padding · left", "padding · right"),
@@ -112,6 +128,21 @@ def _widget(spec_field: dataclasses.Field[Any], value: Any, key: str, auto_name:
                      **common)
     elif kind == "bool":
         st.toggle(name, value=value, **common)
+    elif kind == "choice":
+        options = list(_CHOICES[name])
+        st.selectbox(name, options, index=options.index(value), **common)
+    elif kind == "signed_int":
+        st.number_input(name, step=1, value=value, **common)
+    elif kind in ("real", "non_negative_real", "optional_real"):
+        st.number_input(name, min_value=None if kind == "real" else 0.0,
+                        value=None if value is None else float(value), format="%g", step=0.1,
+                        placeholder="None", **common)
+    elif kind == "axes":
+        st.multiselect(name, [1, 2, 3], default=list(value or ()), placeholder="None",
+                       **common)
+    elif kind == "regularizer":
+        st.text_input(name, value=_regularizer_text(value), placeholder="None (no penalty)",
+                      **common)
     elif kind == "float":
         st.number_input(name, min_value=0.0, max_value=1.0, value=float(value), format="%g",
                         step=_FLOAT_STEP.get(name, 0.01), **common)
@@ -145,7 +176,7 @@ def _read_config(layer: LayerSpec, prefix: str) -> dict[str, Any]:
         key, kind = prefix + spec_field.name, _kind(spec_field)
         if kind == "fixed":
             continue
-        probe = f"{key}_0" if kind in ("pair", "optional_pair", "padding4") else key
+        probe = f"{key}_0" if kind in _PAIR_KINDS else key
         if probe not in state:
             if spec_field.name in current:
                 config[spec_field.name] = current[spec_field.name]
@@ -153,9 +184,9 @@ def _read_config(layer: LayerSpec, prefix: str) -> dict[str, Any]:
         if kind == "padding4":
             sides = [state.get(f"{key}_{axis}") for axis in range(4)]
             config["padding"] = [sides[:2], sides[2:]]
-        elif kind in ("pair", "optional_pair"):
+        elif kind in ("pair", "optional_pair", "optional_pair0"):
             pair = [state.get(f"{key}_0"), state.get(f"{key}_1")]
-            if kind == "optional_pair" and pair == [None, None]:
+            if kind != "pair" and pair == [None, None]:
                 continue
             config[spec_field.name] = pair
         elif kind == "activation":
@@ -165,6 +196,11 @@ def _read_config(layer: LayerSpec, prefix: str) -> dict[str, Any]:
             config["name"] = state.get(key) or None
         elif kind == "json":
             config[spec_field.name] = _json_or_text(state.get(key))
+        elif kind == "regularizer":
+            text = (state.get(key) or "").strip()
+            config[spec_field.name] = _json_or_text(text) if text else None
+        elif kind == "axes":
+            config[spec_field.name] = sorted(state.get(key) or []) or None
         else:
             config[spec_field.name] = state.get(key)
     return config
@@ -212,7 +248,7 @@ def layer_settings(spec: ModelSpec, index: int) -> None:
         _store(index, layer.class_name, _read_config(layer, prefix))
 
     main = [item for item in fields if item.name not in _ADVANCED]
-    pairs = [item for item in main if _kind(item) in ("pair", "optional_pair", "padding4")]
+    pairs = [item for item in main if _kind(item) in _PAIR_KINDS]
     columns = st.columns(2)
     for position, spec_field in enumerate(item for item in main if item not in pairs):
         with columns[position % 2]:
@@ -221,7 +257,8 @@ def layer_settings(spec: ModelSpec, index: int) -> None:
     for spec_field in pairs:  # height and width side by side, a row each
         _widget(spec_field, getattr(layer, spec_field.name), prefix + spec_field.name,
                 auto_name, on_change)
-    more = st.expander("More arguments: name, trainable, initializers", key=f"{prefix}more",
+    more = st.expander("More arguments: name, trainable, initializers, regularizers",
+                       key=f"{prefix}more",
                        on_change="rerun")
     if more.open:  # drawn only when open: most edits never need these
         with more:

@@ -43,6 +43,15 @@ NEW_LAYER_CONFIG: dict[str, dict[str, Any]] = {
     "Activation": {"activation": "relu"},
     "BatchNormalization": {},
     "ZeroPadding2D": {},
+    "Conv2DTranspose": {"filters": 16, "kernel_size": [3, 3], "strides": [2, 2],
+                        "padding": "same"},
+    "UpSampling2D": {},
+    "Reshape": {"target_shape": [-1]},
+    "ReLU": {},
+    "LeakyReLU": {},
+    "ELU": {},
+    "PReLU": {},
+    "Softmax": {},
 }
 
 

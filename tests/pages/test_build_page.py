@@ -407,7 +407,8 @@ def test_every_layer_type_shows_its_settings_with_keras_names(class_name: str) -
     assert not at.exception, at.exception
     _open_more_arguments(at)
     labels = {widget.label.split(" · ")[0] for kind in (
-        at.number_input, at.text_input, at.selectbox, at.radio, at.toggle) for widget in kind}
+        at.number_input, at.text_input, at.selectbox, at.radio, at.toggle, at.multiselect)
+        for widget in kind}
     for spec_field in dataclasses.fields(layer):
         assert spec_field.name in labels, spec_field.name
 
