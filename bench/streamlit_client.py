@@ -41,6 +41,7 @@ class StreamlitSession:
         self.page_script_hash = ""
         self.pages: dict[str, str] = {}  # url path ("", "Train", …) -> page script hash
         self.query_string = ""
+        self.auto_reruns: dict[str, float] = {}  # fragment id -> seconds, as the page asks
         self._socket: Any = None
 
     async def connect(self) -> None:
@@ -62,6 +63,11 @@ class StreamlitSession:
                 self.pages[page.url_pathname] = page.page_script_hash
         elif kind == "page_info_changed":
             self.query_string = message.page_info_changed.query_string
+        elif kind == "auto_rerun":
+            self.auto_reruns[message.auto_rerun.fragment_id] = message.auto_rerun.interval
+        elif kind == "stop_auto_rerun":
+            for fragment_id in message.stop_auto_rerun.fragment_ids:
+                self.auto_reruns.pop(fragment_id, None)
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             element = message.delta.new_element
             element_type = element.WhichOneof("type")
@@ -95,18 +101,30 @@ class StreamlitSession:
             state = WidgetState(id=widget_id)
             setattr(state, attribute, value)
             self.widget_states[widget_id] = state
+        self.auto_reruns.clear()  # a whole run registers the page's fragments again
+        result = await self._run(timeout)
+        for key, (attribute, _) in changes.items():
+            if attribute in ("trigger_value", "json_trigger_value"):
+                self.widget_states.pop(self.widget_ids[key], None)
+        return result
+
+    async def fragment_rerun(self, fragment_id: str, timeout: float = 120.0) -> RunResult:
+        """Rerun one fragment alone, as the browser does every `run_every` seconds."""
+        return await self._run(timeout, fragment_id=fragment_id)
+
+    async def _run(self, timeout: float, fragment_id: str = "") -> RunResult:
         message = BackMsg()
         message.rerun_script.query_string = self.query_string
         message.rerun_script.page_script_hash = self.page_script_hash
         message.rerun_script.widget_states.widgets.extend(self.widget_states.values())
+        if fragment_id:
+            message.rerun_script.fragment_id = fragment_id
+            message.rerun_script.is_auto_rerun = True
         start = time.perf_counter()
         await self._socket.send(message.SerializeToString())
         result = RunResult(0.0)
         await asyncio.wait_for(self._until_finished(result), timeout)
         result.seconds = time.perf_counter() - start
-        for key, (attribute, _) in changes.items():
-            if attribute in ("trigger_value", "json_trigger_value"):
-                self.widget_states.pop(self.widget_ids[key], None)
         return result
 
     async def _until_finished(self, result: RunResult) -> None:

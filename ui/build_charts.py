@@ -61,6 +61,11 @@ def parameter_share(summary: ModelSummary) -> None:
                     config={"displayModeBar": False})
 
 
+def _plain(text: str) -> str:
+    """`text` shown as it is in Markdown: its Markdown and LaTeX characters escaped."""
+    return "".join(f"\\{char}" if char in "\\`*_[]<>|$~#" else char for char in text)
+
+
 def _use_other(index: int) -> None:
     set_spec(with_other_convolution(current_spec(), index))
 
@@ -78,10 +83,12 @@ def convolution_comparison(spec: ModelSpec, summary: ModelSummary, index: int) -
     if index >= len(other.layers):
         return
     mine, theirs = summary.layers[index], other.layers[index]
-    st.markdown(f"**{mine.class_name} vs {theirs.class_name}** for this layer")
-    st.table([{"Layer": f"{row.class_name} ({title})", "Parameters": row.param_formula,
-               "MACs": f"{row.macs:,}"}
-              for row, title in ((mine, "now"), (theirs, "if swapped"))], hide_index=True)
+    # A Markdown table, not st.table: one element kind fewer for the page's first paint.
+    lines = [f"**{mine.class_name} vs {theirs.class_name}** for this layer", "",
+             "| Layer | Parameters | MACs |", "| --- | --- | ---: |"]
+    lines += [f"| {row.class_name} ({title}) | {_plain(row.param_formula)} | {row.macs:,} |"
+              for row, title in ((mine, "now"), (theirs, "if swapped"))]
+    st.markdown("\n".join(lines))
     ratio = mine.params / theirs.params if theirs.params else float("inf")
     verdict = "fewer" if ratio > 1 else "more"
     st.caption(f"{theirs.class_name} would have {max(ratio, 1 / ratio):.1f}× {verdict} "
