@@ -42,11 +42,15 @@ from throwaway_postgres import throwaway_postgres  # noqa: E402
 
 from cnnviz.loss_choice import choose_loss  # noqa: E402
 from cnnviz.presets import PRESETS  # noqa: E402
+from cnnviz.settings import get_settings  # noqa: E402
+from cnnviz.shapes import summarize  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD, TRAIN, FEATURES = "", "Train", "Feature_maps"
-# Digits has 10 classes: the presets that end in 10 class scores (not vgg16-base, say).
-TRAINABLE_PRESETS = [name for name, spec in PRESETS.items() if choose_loss(spec, 10).ok]
+# Digits has 10 classes: the presets that end in 10 class scores (not vgg16-base, say), and
+# that this server lets a participant train (vgg16 is over the default max_params).
+TRAINABLE_PRESETS = [name for name, spec in PRESETS.items() if choose_loss(spec, 10).ok
+                     and summarize(spec).total_params <= get_settings().max_params]
 
 
 @dataclass
@@ -210,6 +214,7 @@ class StoreFigures:
     runs_kept: int  # finished or stopped, with their weights
     runs_other: int  # running, interrupted, or without weights
     database_bytes: int
+    weights_bytes: int  # the runs' weights blobs (bundles), all together
 
 
 @contextmanager
@@ -240,6 +245,8 @@ def store_figures(url: str) -> StoreFigures:
         kept = db.execute(sa.select(sa.func.count()).select_from(runs).where(
             runs.c.status.in_(("finished", "stopped")), runs.c.weights_bytes > 0)).scalar_one()
         total = db.execute(sa.select(sa.func.count()).select_from(runs)).scalar_one()
+        weights = db.execute(sa.select(sa.func.coalesce(sa.func.sum(runs.c.weights_bytes), 0))
+                             ).scalar_one()
         if store.engine.dialect.name == "postgresql":
             size = db.execute(sa.text("SELECT pg_database_size(current_database())")).scalar_one()
         else:
@@ -247,7 +254,8 @@ def store_figures(url: str) -> StoreFigures:
             size = sum(Path(database + suffix).stat().st_size
                        for suffix in ("", "-wal") if Path(database + suffix).exists())
     store.engine.dispose()
-    return StoreFigures(int(workspaces), int(kept), int(total) - int(kept), int(size))
+    return StoreFigures(int(workspaces), int(kept), int(total) - int(kept), int(size),
+                        int(weights))
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -283,9 +291,11 @@ def main() -> None:
     completed = tally.trainings_completed
     print(f"lost runs:                {max(0, completed - figures.runs_kept)} "
           f"(trainings completed {completed}, runs stored {figures.runs_kept})")
-    per_run = figures.database_bytes / max(1, figures.runs_kept)
-    print(f"database size:            {figures.database_bytes / 1e6:.2f} MB, "
-          f"{per_run / 1e6:.3f} MB per run")
+    runs = figures.runs_kept + figures.runs_other
+    print(f"database size:            {figures.database_bytes / 1e6:.2f} MB for {runs} runs "
+          f"and {figures.workspaces} workspaces, "
+          f"{figures.database_bytes / max(1, runs) / 1e6:.3f} MB per run (weights blobs "
+          f"{figures.weights_bytes / max(1, runs) / 1e6:.3f} MB per run)")
 
 
 def load(args: argparse.Namespace, store_env: dict[str, str]) -> Tally:
