@@ -39,11 +39,12 @@ with data_column:
 with settings_column:
     st.subheader("Settings")
     settings = settings_form(disabled=frozen)
-    st.caption(limits_caption())
+    button_slot = st.container()  # the Train button, above the fold on a 1280×800 projector
     loss = loss_panel(spec, dataset.num_classes, frozen=frozen) if dataset is not None else None
-
-blocker = training_blocker(summary, dataset, shapes_match, loss, settings)
-train_button(spec, dataset, settings, blocker)
+    st.caption(limits_caption())
+with button_slot:
+    train_button(spec, dataset, settings,
+                 training_blocker(summary, dataset, shapes_match, loss, settings))
 live_panel()
 
 results_section()

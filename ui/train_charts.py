@@ -103,9 +103,10 @@ def schedule_figure(settings: TrainingSettings, points: int = 41) -> go.Figure:
                                   mode="lines", line={"color": _TRAIN}, name="learning rate",
                                   hovertemplate="epoch %{x:.1f}: %{y:.3g}<extra></extra>"))
     figure.update_xaxes(range=[0, settings.epochs], **_epoch_axis(settings.epochs))
-    figure.update_yaxes(title_text="learning rate", rangemode="tozero", tickformat=".2g")
-    figure.update_layout(height=170, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                         showlegend=False)
+    figure.update_xaxes(title_text=None)
+    figure.update_yaxes(rangemode="tozero", tickformat=".2g", nticks=3)
+    figure.update_layout(height=96, margin={"l": 4, "r": 4, "t": 4, "b": 4}, showlegend=False,
+                         font={"size": 12})
     return figure
 
 

@@ -55,7 +55,8 @@ def settings_form(*, disabled: bool) -> TrainingSettings | None:
     seed = right.number_input("Seed", min_value=0, max_value=2**31 - 1, value=defaults.seed,
                               step=1, key="train_seed", disabled=disabled,
                               help="Same seed, same data order and initial weights.")
-    schedule = left.selectbox(
+    schedule_column, chart_column = st.columns(2)
+    schedule = schedule_column.selectbox(
         "Learning-rate schedule", SCHEDULES, index=SCHEDULES.index(defaults.schedule),
         format_func=_SCHEDULE_LABELS.__getitem__, key="train_schedule", disabled=disabled,
         help="Cosine lowers the rate smoothly to 0 by the last batch (big steps first, fine "
@@ -69,8 +70,8 @@ def settings_form(*, disabled: bool) -> TrainingSettings | None:
     except TrainingError as error:
         st.error(str(error), icon=":material/error:")
         return None
-    st.plotly_chart(schedule_figure(settings), key="train_schedule_chart", width="stretch",
-                    config=LIVE_CHART_CONFIG)
+    chart_column.plotly_chart(schedule_figure(settings), key="train_schedule_chart",
+                              width="stretch", config=LIVE_CHART_CONFIG)
     return settings
 
 

@@ -51,9 +51,9 @@ def test_runs_are_one_line_each_and_skip_a_metric_a_run_lacks() -> None:
 def test_confusion_cells_carry_their_counts_for_clicks() -> None:
     confusion = np.array([[5, 1], [2, 7]])
     figure = confusion_figure(confusion, ("cat", "dog"))
-    heatmap, cells = figure.data
-    assert heatmap.z.tolist() == [[5, 1], [2, 7]]
-    assert list(zip(cells.y, cells.x, cells.customdata, strict=True)) == [
+    *shading, cells = figure.data
+    assert [trace.type for trace in shading] == ["heatmap", "heatmap"]  # right, wrong
+    assert list(zip(cells.y, cells.x, cells.customdata[:, 0], strict=True)) == [
         ("cat", "cat", 5), ("cat", "dog", 1), ("dog", "cat", 2), ("dog", "dog", 7)
     ]
 
