@@ -81,15 +81,18 @@ def streamlit_server(script: Path) -> Iterator[str]:
             server.wait()
 
 
-def load_seconds(browser: Any, url: str, width: int, height: int) -> float:
-    """Seconds from navigation to the table drawn, for a first visit."""
+def load_seconds(browser: Any, url: str, width: int, height: int) -> tuple[float, int]:
+    """Seconds from navigation to the table drawn, for a first visit, and the requests the
+    browser had sent by then (Streamlit loads a script chunk per kind of element)."""
     context = browser.new_context(viewport={"width": width, "height": height})
     try:
         page = context.new_page()
+        requests = [0]
+        page.on("request", lambda _: requests.__setitem__(0, requests[0] + 1))
         start = time.perf_counter()
         page.goto(url, wait_until="commit")
         page.wait_for_selector(TABLE, state="visible", timeout=120_000)
-        return time.perf_counter() - start
+        return time.perf_counter() - start, requests[0]
     finally:
         context.close()
 
@@ -156,23 +159,26 @@ def p95(values: list[float]) -> float:
 
 
 def measure(browser: Any, app: str, bare: str, loads: int, width: int, height: int,
-            ) -> tuple[list[float], list[float]]:
+            ) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
     load_seconds(browser, app, width, height)  # each server's very first run is not a visit
     load_seconds(browser, bare, width, height)
-    app_times, bare_times = [], []
+    app_loads, bare_loads = [], []
     for _ in range(loads):
-        bare_times.append(load_seconds(browser, bare, width, height))
-        app_times.append(load_seconds(browser, app, width, height))
-    return app_times, bare_times
+        bare_loads.append(load_seconds(browser, bare, width, height))
+        app_loads.append(load_seconds(browser, app, width, height))
+    return app_loads, bare_loads
 
 
-def report(condition: str, app_times: list[float], bare_times: list[float]) -> float:
+def report(condition: str, app_loads: list[tuple[float, int]],
+           bare_loads: list[tuple[float, int]]) -> float:
+    app_times, bare_times = [t for t, _ in app_loads], [t for t, _ in bare_loads]
     app_median, bare_median = statistics.median(app_times), statistics.median(bare_times)
     print(f"{condition}:")
-    print(f"  bare page  median {bare_median:.2f} s  p95 {p95(bare_times):.2f} s  "
-          f"({', '.join(f'{t:.2f}' for t in bare_times)})")
-    print(f"  Build page median {app_median:.2f} s  p95 {p95(app_times):.2f} s  "
-          f"({', '.join(f'{t:.2f}' for t in app_times)})")
+    for name, times, loads in (("bare page ", bare_times, bare_loads),
+                               ("Build page", app_times, app_loads)):
+        print(f"  {name} median {statistics.median(times):.2f} s  p95 {p95(times):.2f} s  "
+              f"({', '.join(f'{t:.2f}' for t in times)}; "
+              f"{statistics.median(n for _, n in loads):.0f} requests)")
     ratio = app_median / bare_median
     print(f"  ratio Build / bare: median {ratio:.2f}×, p95 {p95(app_times) / p95(bare_times):.2f}×")
     return ratio

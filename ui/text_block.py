@@ -17,7 +17,7 @@ TEXT_BLOCK_CLASS: Final = "cnnviz-text-block"
 _STYLE: Final = (
     f"<style>.{TEXT_BLOCK_CLASS} {{ font-family: 'Source Code Pro', monospace; "
     "font-size: 0.875rem; line-height: 1.6; margin: 0; padding: 0.75rem 1rem; "
-    "border-radius: 0.5rem; background: rgba(151, 166, 195, 0.15); overflow-x: auto; }}"
+    "border-radius: 0.5rem; background: rgba(151, 166, 195, 0.15); overflow-x: auto; }"
     f" .{TEXT_BLOCK_CLASS}.wrap {{ white-space: pre-wrap; }}</style>"
 )
 
