@@ -39,7 +39,8 @@ __all__ = [
 
 UPLOAD: Final = "Upload (.npz or .zip)"
 _UPLOADED_KEY: Final = "cnnviz_train_upload"  # (file id, Dataset | error text), this session
-_UPLOAD_HASH_KEY: Final = "cnnviz_train_upload_hash"  # (file id, content hash in the store)
+# (file id, content hash in the store or None, why it is not kept or None)
+_UPLOAD_HASH_KEY: Final = "cnnviz_train_upload_hash"
 _FIT_KEY: Final = "train_fit_choice"
 _RESIZE, _SET_INPUT = "resize", "set_input"
 _PREVIEW_COUNT: Final = 6
@@ -127,11 +128,14 @@ def _uploaded() -> Dataset | None:
         cached = (upload.file_id, loaded)
         st.session_state[_UPLOADED_KEY] = cached
         if not isinstance(loaded, str):
-            kept = keep_uploaded_dataset(upload.name, data)
-            st.session_state[_UPLOAD_HASH_KEY] = (upload.file_id, kept)
+            st.session_state[_UPLOAD_HASH_KEY] = (upload.file_id,
+                                                  *keep_uploaded_dataset(upload.name, data))
     if isinstance(cached[1], str):
         st.error(cached[1], icon=":material/error:")
         return None
+    kept = st.session_state.get(_UPLOAD_HASH_KEY)
+    if isinstance(kept, tuple) and kept[0] == upload.file_id and kept[2]:
+        st.info(kept[2], icon=":material/cloud_off:")
     return cached[1]
 
 

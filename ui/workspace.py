@@ -168,23 +168,23 @@ def save_workspace() -> None:
         report_store_problem(error)
 
 
-def keep_uploaded_dataset(filename: str, data: bytes) -> str | None:
+def keep_uploaded_dataset(filename: str, data: bytes) -> tuple[str | None, str | None]:
     """Keep an uploaded dataset in the participant's workspace (by content hash, within the
     per-participant quota), so that a run trained on it can find its data again. Returns
-    the hash, or None with a note on the page where it is not kept."""
+    the hash, or None and why it is not kept (for the page to say)."""
     workspace = current_workspace()
     store = session_store() if workspace is not None else None
     if workspace is None or store is None:
-        return None
+        return None, None
     try:
         check_workspace_bytes(store.usage_bytes(workspace.id) + len(data))
-        return store.keep_upload(workspace.id, filename, data)
+        return store.keep_upload(workspace.id, filename, data), None
     except LimitError as error:
-        st.info(f"{filename} is used for this session but not kept in your workspace. "
-                f"{error.message}", icon=":material/cloud_off:")
+        return None, (f"{filename} is used in this session but not kept in your workspace. "
+                      f"{error.message}")
     except StoreError as error:
         report_store_problem(error)
-    return None
+    return None, None
 
 
 def stored_runs() -> list[StoredRun]:
