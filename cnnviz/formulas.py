@@ -94,7 +94,7 @@ def _transpose_axis(side: int, kernel: int, stride: int, dilation: int, padding:
         if output_padding is None:
             return side * stride, f"{side}·{stride} = {side * stride}"
         out = (side - 1) * stride + extent % 2 + output_padding
-        return out, f"({side} − 1)·{stride} + {kernel_text} mod 2 + {output_padding} = {out}"
+        return out, f"({side} − 1)·{stride} + ({kernel_text} mod 2) + {output_padding} = {out}"
     pad = max(extent, stride) - extent if output_padding is None else output_padding
     out = (side - 1) * stride + extent + pad
     text = f"({side} − 1)·{stride} + {kernel_text}"
@@ -140,7 +140,7 @@ def prelu_params(alpha_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[
     total = product(alpha_shape)
     if alpha_shape == shape:
         return total, f"one slope per value: {dot(alpha_shape)} = {total:,}"
-    return total, f"slopes shared along axes set to 1: {dot(alpha_shape)} = {total:,}"
+    return total, f"one slope per unshared position: {dot(alpha_shape)} = {total:,}"
 
 
 def padding_formula(sides: Pair, padding: tuple[Pair, Pair]) -> str:

@@ -11,7 +11,14 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from cnnviz.layers import ActivationSpec, DenseSpec, DropoutSpec, FlattenSpec, SpatialDropout2DSpec
+from cnnviz.layers import (
+    ActivationSpec,
+    DenseSpec,
+    DropoutSpec,
+    FlattenSpec,
+    SoftmaxSpec,
+    SpatialDropout2DSpec,
+)
 from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
 
@@ -75,7 +82,10 @@ def final_activation(spec: ModelSpec) -> str | None:
     index = _last_producer(spec)
     if index is None:
         return None
-    activation = getattr(spec.layers[index], "activation", None)
+    layer = spec.layers[index]
+    if isinstance(layer, SoftmaxSpec):  # a Softmax layer over the last axis is softmax
+        return "softmax" if layer.axis == -1 else None
+    activation = getattr(layer, "activation", None)
     return activation if isinstance(activation, str) else None
 
 

@@ -214,6 +214,6 @@ def test_transpose_formula_same_and_output_padding() -> None:
 
     assert transpose_formula((7, 7), (3, 3), (2, 2), (1, 1), "same", None) == "7·2 = 14"
     assert transpose_formula((7, 7), (4, 4), (2, 2), (1, 1), "same", (1, 1)) == (
-        "(7 − 1)·2 + 4 mod 2 + 1 = 13")
+        "(7 − 1)·2 + (4 mod 2) + 1 = 13")
     assert transpose_formula((4, 4), (3, 3), (1, 1), (2, 2), "valid", (0, 0)) == (
         "(4 − 1)·1 + ((3 − 1)·2 + 1) + 0 = 8")

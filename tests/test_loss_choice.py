@@ -30,6 +30,14 @@ def test_activation_layer_softmax_after_a_linear_dense_counts_as_softmax() -> No
     assert choose_loss(spec, 2).from_logits is False
 
 
+def test_a_softmax_layer_over_the_last_axis_counts_as_softmax() -> None:
+    from cnnviz.layers import SoftmaxSpec
+
+    spec = _with_last(tiny_spec(), DenseSpec(units=2), SoftmaxSpec())
+    assert final_activation(spec) == "softmax"
+    assert choose_loss(spec, 2).from_logits is False
+
+
 def test_no_softmax_trains_on_logits_warns_and_offers_softmax() -> None:
     choice = choose_loss(tiny_spec(units=2, activation=None), 2)
     assert choice.from_logits is True and choice.ok
