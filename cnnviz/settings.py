@@ -20,9 +20,17 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Settings", "SettingsError", "get_settings", "load_settings", "setting_source"]
+__all__ = [
+    "TRAINING_BACKENDS",
+    "Settings",
+    "SettingsError",
+    "get_settings",
+    "load_settings",
+    "setting_source",
+]
 
 SETTINGS_FILE = "cnnviz.toml"
+TRAINING_BACKENDS = ("local", "ray")
 
 
 class SettingsError(ValueError):
@@ -48,6 +56,18 @@ class Settings:
     upload_cache: str = "cnnviz-data/uploads"  # uploaded datasets, by content hash
     workspace_keep_days: int = 30  # workspaces unseen this long are deleted; 0 keeps them
     workspace_quota_bytes: int = 500_000_000  # a participant's stored weights and uploads
+    training_backend: str = "local"  # "local": worker processes here; "ray": a Ray cluster
+    ray_address: str = ""  # the Ray cluster's head, host:port (the "ray" backend)
+    train_cpus: int = 1  # CPUs each training asks of the Ray cluster
+    train_gpus: int = 0  # GPUs each training asks of the Ray cluster
+    train_resources: tuple[str, ...] = ()  # custom Ray resources, e.g. "gpu_box=1"
+
+    def __post_init__(self) -> None:
+        if self.training_backend not in TRAINING_BACKENDS:
+            raise SettingsError(
+                f"Expected training_backend among {', '.join(TRAINING_BACKENDS)}. "
+                f"Received: training_backend={self.training_backend!r}"
+            )
 
     @property
     def resolved_store_url(self) -> str:
