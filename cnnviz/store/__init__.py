@@ -7,6 +7,7 @@ browser, of which the database keeps only a hash.
 
 from __future__ import annotations
 
+from cnnviz.store.room import BestRun, ParticipantView, Question, RoomStore
 from cnnviz.store.schema import SCHEMA_VERSION, migrate
 from cnnviz.store.workspace import (
     MAX_DISPLAY_NAME,
@@ -20,6 +21,10 @@ from cnnviz.store.workspace import (
 
 __all__ = [
     "MAX_DISPLAY_NAME",
+    "BestRun",
+    "ParticipantView",
+    "Question",
+    "RoomStore",
     "SCHEMA_VERSION",
     "RunStatus",
     "Store",

@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "metadata", "migrate", "participants", "runs",
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "metadata", "migrate", "participants",
+           "room_answers", "room_challenges", "room_lessons", "room_questions", "runs",
            "schema_version", "tokens", "transfer_codes", "uploads"]
 
 metadata = sa.MetaData()
@@ -84,6 +85,51 @@ uploads = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
 )
 
+# The room a host runs (step 4): each push is a new row; the newest row is the current one.
+room_lessons = sa.Table(
+    "room_lessons", metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("active", sa.Boolean, nullable=False),  # False: the host ended the lesson
+    sa.Column("instruction", sa.Text, nullable=False),
+    sa.Column("architecture_json", sa.Text, nullable=True),
+    sa.Column("dataset_name", sa.Text, nullable=True),
+    sa.Column("settings_json", sa.Text, nullable=False),
+    sa.Column("locks_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+room_challenges = sa.Table(
+    "room_challenges", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("dataset_name", sa.Text, nullable=False),
+    sa.Column("max_params", sa.BigInteger, nullable=False),
+    sa.Column("epochs", sa.Integer, nullable=False),
+    sa.Column("name_mode", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+room_questions = sa.Table(
+    "room_questions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("prompt", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column("revealed", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+room_answers = sa.Table(
+    "room_answers", metadata,
+    sa.Column("question_id", sa.Integer,
+              sa.ForeignKey("room_questions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("participant_id", sa.Integer,
+              sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
 Migration = Callable[[sa.Connection], None]
 
 
@@ -113,6 +159,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _create(participants, tokens, runs),  # 1: workspaces, their browsers and their runs
     _create(transfer_codes, uploads),  # 2: "continue on another device", uploaded data
     _add_column(runs, "upload_hash"),  # 3: the uploaded dataset a run trained on
+    _create(room_lessons, room_challenges, room_questions, room_answers),  # 4: the room
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
