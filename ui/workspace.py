@@ -180,8 +180,9 @@ def keep_uploaded_dataset(filename: str, data: bytes) -> tuple[str | None, str |
         check_workspace_bytes(store.usage_bytes(workspace.id) + len(data))
         return store.keep_upload(workspace.id, filename, data), None
     except LimitError as error:
-        return None, (f"{filename} is used in this session but not kept in your workspace. "
-                      f"{error.message}")
+        reason = error.message[:1].lower() + error.message[1:]
+        return None, (f"{filename} is used in this session but not kept in your workspace: "
+                      f"with it, {reason}")
     except StoreError as error:
         report_store_problem(error)
     return None, None
