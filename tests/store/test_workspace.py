@@ -275,7 +275,7 @@ def test_a_version_2_database_gains_the_runs_upload_hash(store_url: str) -> None
                     class_names=[], epochs_total=1, params=1, upload_hash="ab" * 32)
     assert [run.upload_hash for run in store.runs(1)] == [None, "ab" * 32]
     with store.engine.connect() as db:
-        assert current_version(db) == 3
+        assert current_version(db) == SCHEMA_VERSION
 
 
 def test_a_read_only_database_says_work_is_not_saved(tmp_path: Path) -> None:
