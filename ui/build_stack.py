@@ -14,6 +14,7 @@ from cnnviz.shapes import ModelSummary
 from cnnviz.spec import ModelSpec, SpecError
 from ui.build_advice import shown_advice, shown_advice_is_current
 from ui.layer_help import LAYER_HINTS
+from ui.lesson import allowed_layer_types
 from ui.stack_ops import (
     apply_action,
     card_fixes,
@@ -84,10 +85,17 @@ def _apply_stack_action() -> None:
         set_selected_layer(selected)
 
 
+def _palette() -> list[dict[str, str]]:
+    """The palette, within the layer types the host's lesson allows (checked again when
+    a layer is added)."""
+    allowed = allowed_layer_types()
+    return [entry for entry in _PALETTE if not allowed or entry["class_name"] in allowed]
+
+
 def layer_stack(spec: ModelSpec, summary: ModelSummary, advice: tuple[Advice, ...],
                 draft_error: tuple[int, str] | None = None) -> None:
     stack = {
-        "palette": _PALETTE,
+        "palette": _palette(),
         "rows": stack_rows(spec, summary, advice, draft_error),
         "selected": selected_layer(),
         "input": str((None, *spec.input_shape)),
@@ -131,8 +139,13 @@ def stack_buttons(spec: ModelSpec) -> None:
             on_change=lambda: set_selected_layer(st.session_state[key]),
         )
     add_col, type_col = st.columns([1, 2], vertical_alignment="bottom")
-    type_col.selectbox("Layer type", list(LAYER_TYPES), key=_NEW_TYPE_KEY,
-                       label_visibility="collapsed")
+    allowed = allowed_layer_types()
+    types = [name for name in LAYER_TYPES if not allowed or name in allowed]
+    if st.session_state.get(_NEW_TYPE_KEY) not in types:
+        st.session_state.pop(_NEW_TYPE_KEY, None)
+    type_col.selectbox("Layer type", types, key=_NEW_TYPE_KEY, label_visibility="collapsed",
+                       help=":material/lock: The host's lesson allows only these layer types."
+                       if allowed else None)
     at = len(spec.layers) if index is None else index + 1
     add_col.button("Add after", key="build_add", on_click=_add, args=(at,),
                    width="stretch", help="Insert this layer type after the selected "

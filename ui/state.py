@@ -118,12 +118,25 @@ def _over_layer_limit(spec: ModelSpec, previous: ModelSpec | None) -> bool:
     return False
 
 
+def _refused_by_lesson(spec: ModelSpec, previous: ModelSpec | None) -> bool:
+    """True (with a notice saying why) when the host's lesson locks what this change does."""
+    from ui.lesson import lesson_refuses_change
+
+    refusal = lesson_refuses_change(previous, spec)
+    if refusal:
+        show_notice(f"That change was not made: {refusal}")
+        refresh_widgets()  # the form shows the model as it stays
+    return refusal is not None
+
+
 def set_spec(spec: ModelSpec, *, record: bool = True, from_widgets: bool = False) -> None:
     """Make `spec` the session's architecture; `record` keeps the old one for undo.
 
-    A model with more layers than the host allows is refused with a notice."""
+    A model with more layers than the host allows, or one the lesson's locks refuse, is
+    refused with a notice."""
     previous = st.session_state.get(SPEC_KEY)
-    if previous == spec or _over_layer_limit(spec, previous):
+    if (previous == spec or _over_layer_limit(spec, previous)
+            or _refused_by_lesson(spec, previous)):
         return
     if record and previous is not None:
         past = [*st.session_state.get(_PAST_KEY, []), previous][-MAX_HISTORY:]

@@ -29,6 +29,7 @@ from cnnviz.limits import check_upload_bytes
 from cnnviz.settings import get_settings, setting_source
 from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
+from ui.lesson import locked_dataset
 from ui.state import DATASET_KEY, set_spec
 from ui.workspace import keep_uploaded_dataset
 
@@ -190,7 +191,12 @@ def choose_dataset(spec: ModelSpec | None = None) -> Dataset | None:
     A fresh session starts on a dataset that fits `spec`'s input when one is on this
     computer; Keras datasets not downloaded yet are offered as such, with where to put them.
     """
-    names = [*_offered(), UPLOAD]
+    fixed = locked_dataset()
+    names = [fixed] if fixed else [*_offered(), UPLOAD]
+    if fixed:  # the server checks it again when a training starts
+        if st.session_state.get("train_dataset") != fixed:
+            st.session_state.pop("train_dataset", None)
+        st.caption(f":material/lock: The host fixed the dataset to **{fixed}** for this lesson.")
     remembered = st.session_state.get(DATASET_KEY)
     index = names.index(remembered) if remembered in names else _default_index(names, spec)
     name = st.selectbox("Dataset", names, index=index, key="train_dataset",

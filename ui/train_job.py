@@ -194,8 +194,16 @@ def training_in_progress() -> bool:
     return job is not None and job.active
 
 
-def start_training(spec: ModelSpec, dataset: Dataset, settings: TrainingSettings) -> TrainingJob:
-    """Start a job in its own thread (it waits for a free slot first)."""
+def start_training(spec: ModelSpec, dataset: Dataset,
+                   settings: TrainingSettings) -> TrainingJob | None:
+    """Start a job in its own thread (it waits for a free slot first); None, with a notice,
+    where the host's lesson locks what it would train, whatever the widgets sent."""
+    from ui.lesson import lesson_refuses_training
+
+    refusal = lesson_refuses_training(spec, dataset.name, settings.to_dict())
+    if refusal:
+        show_notice(f"The training was not started: {refusal}")
+        return None
     job = TrainingJob(spec=spec, dataset=dataset, settings=settings)
     job.recorder = _recorder(spec, dataset, settings)
     job.thread = threading.Thread(target=job.run, name="cnnviz-training", daemon=True)

@@ -45,7 +45,9 @@ def training_blocker(
         return "Fix the model's output first (see the loss above)."
     if settings is None:
         return "Fix the training settings first."
-    return None
+    from ui.lesson import lesson_refuses_training
+
+    return lesson_refuses_training(summary.spec, dataset.name, settings.to_dict())
 
 
 def _start(spec: ModelSpec, dataset: Dataset, settings: TrainingSettings) -> None:

@@ -15,6 +15,7 @@ from cnnviz.training_settings import (
     TrainingError,
     TrainingSettings,
 )
+from ui.lesson import epoch_cap, locked_optimizer
 from ui.state import set_spec
 from ui.train_charts import LIVE_CHART_CONFIG, schedule_figure
 
@@ -29,25 +30,34 @@ def settings_form(*, disabled: bool) -> TrainingSettings | None:
     host = get_settings()
     defaults = TrainingSettings()
     left, right = st.columns(2)
-    optimizer = left.selectbox("Optimizer", tuple(OPTIMIZERS), key="train_optimizer",
-                               index=tuple(OPTIMIZERS).index(defaults.optimizer),
-                               format_func=lambda name: OPTIMIZERS[name].label,
-                               disabled=disabled) or defaults.optimizer
-    rate = right.number_input(
-        "Learning rate", min_value=1e-6, max_value=10.0, format="%g", disabled=disabled,
-        value=OPTIMIZERS[optimizer].learning_rate, key=f"train_lr_{optimizer}",
-        help=f"{OPTIMIZERS[optimizer].label} usually starts at "
-        f"{OPTIMIZERS[optimizer].learning_rate:g}.",
-    )  # fmt: skip
+    fixed, cap = locked_optimizer(), epoch_cap()
+    if fixed is not None:  # the lesson sets it; the server checks it again at the start
+        optimizer, rate = fixed[0], fixed[1] or OPTIMIZERS[fixed[0]].learning_rate
+        left.caption(f":material/lock: Optimizer **{OPTIMIZERS[optimizer].label}**, learning "
+                     f"rate **{rate:g}**: set by the host for this lesson.")
+    else:
+        optimizer = left.selectbox("Optimizer", tuple(OPTIMIZERS), key="train_optimizer",
+                                   index=tuple(OPTIMIZERS).index(defaults.optimizer),
+                                   format_func=lambda name: OPTIMIZERS[name].label,
+                                   disabled=disabled) or defaults.optimizer
+        rate = right.number_input(
+            "Learning rate", min_value=1e-6, max_value=10.0, format="%g", disabled=disabled,
+            value=OPTIMIZERS[optimizer].learning_rate, key=f"train_lr_{optimizer}",
+            help=f"{OPTIMIZERS[optimizer].label} usually starts at "
+            f"{OPTIMIZERS[optimizer].learning_rate:g}.",
+        )  # fmt: skip
+    most = min(host.max_epochs or 10_000, cap or 10_000)
+    if int(st.session_state.get("train_epochs") or 0) > most:  # a cap came after the choice
+        st.session_state["train_epochs"] = most
     batch_size = left.select_slider("Batch size", _BATCH_SIZES, value=defaults.batch_size,
                                     key="train_batch_size", disabled=disabled,
                                     help=f"Images per gradient step (up to {MAX_BATCH_SIZE}).")
     epochs = right.number_input(
-        "Epochs", min_value=1, max_value=max(1, host.max_epochs or 10_000), disabled=disabled,
-        value=min(defaults.epochs, host.max_epochs or defaults.epochs), step=1,
-        key="train_epochs",
+        "Epochs", min_value=1, max_value=max(1, most), disabled=disabled,
+        value=min(defaults.epochs, most), step=1, key="train_epochs",
         help=f"Passes over the training images. This server allows up to {host.max_epochs} "
-        f"({setting_source('max_epochs')}).",
+        f"({setting_source('max_epochs')})."
+        + (f" :material/lock: The host's lesson allows up to {cap}." if cap else ""),
     )  # fmt: skip
     split = left.slider("Validation split", 0.0, MAX_VALIDATION_SPLIT, defaults.validation_split,
                         step=0.05, key="train_validation_split", disabled=disabled,
