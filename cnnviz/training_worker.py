@@ -78,7 +78,7 @@ def _serve(connection: Connection) -> None:
 
     connection.send(("ready",))
     while (job := jobs.get()) is not None:
-        _, spec_dict, dataset, settings, report_every, send_epoch_weights = job
+        _, spec_dict, dataset, settings, report_every, send_epoch_weights, host = job
         # This process trains one model at a time and serves no page: clearing Keras's
         # global state here cannot touch anyone else's model.
         keras.backend.clear_session()
@@ -86,7 +86,7 @@ def _serve(connection: Connection) -> None:
             result = train(
                 ModelSpec.from_dict(spec_dict), dataset, settings,
                 progress=lambda progress: connection.send(("progress", progress)),
-                stop_event=stop, report_every=report_every,
+                stop_event=stop, report_every=report_every, host=host,
                 epoch_weights=(lambda done, weights: connection.send(("weights", done, weights)))
                 if send_epoch_weights else None,
             )  # fmt: skip
@@ -146,8 +146,10 @@ class TrainingWorker:
         """The result (its `model` None) and the trained weights; raises `TrainingError`."""
         stop_sent = False
         try:
+            # The server's host settings travel with each job: a worker started earlier
+            # never trains under limits the server no longer has.
             self.connection.send(("job", spec.to_dict(), dataset, settings, report_every,
-                                  epoch_weights is not None))
+                                  epoch_weights is not None, get_settings()))
             while True:
                 if not stop_sent and stop_event is not None and stop_event.is_set():
                     self.connection.send(("stop",))

@@ -67,3 +67,21 @@ def test_workers_run_at_a_lower_priority_than_the_pages() -> None:
         assert worker.process.pid is not None
         niceness = os.getpriority(os.PRIO_PROCESS, worker.process.pid)
     assert niceness >= min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)
+
+
+def test_each_job_carries_the_servers_host_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cnnviz import training_worker
+    from cnnviz.settings import Settings
+
+    worker_pool().warm()  # started under the default limits
+    monkeypatch.setattr(training_worker, "get_settings", lambda: Settings(max_params=1))
+    with pytest.raises(TrainingError, match="max_params"):
+        train_in_worker(tiny_spec(), stripes_dataset(), TrainingSettings(epochs=1))
+
+
+def test_epoch_weights_arrive_after_each_full_epoch() -> None:
+    seen: list[tuple[int, int]] = []
+    result = train_in_worker(tiny_spec(), stripes_dataset(), TrainingSettings(epochs=2),
+                             epoch_weights=lambda done, weights: seen.append((done, len(weights))))
+    assert [done for done, _ in seen] == [1, 2]
+    assert all(count == len(result.model.get_weights()) for _, count in seen)
