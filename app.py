@@ -8,7 +8,7 @@ from cnnviz.shapes import summarize
 from ui.guard import page_guard
 from ui.page_style import apply_page_style
 from ui.state import TRAINED_KEY, current_spec, ensure_defaults, sync_url, take_notice
-from ui.train_job import collect_finished_training
+from ui.train.job import collect_finished_training
 from ui.workspace import open_session_workspace, save_workspace, workspace_panel
 
 st.set_page_config(page_title="cnnviz", page_icon="🧱", layout="wide")

@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from cnnviz.datasets import load_dataset
+from cnnviz.data import load_dataset
 from cnnviz.presets import get_preset
-from cnnviz.training import TrainingSettings, fit_dataset_to_input, train
+from cnnviz.train import TrainingSettings, fit_dataset_to_input, train
 
 
 def main() -> None:

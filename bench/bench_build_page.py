@@ -49,9 +49,9 @@ def median_seconds(repeats: int, action: Callable[[], object]) -> float:
 
 
 def page_work(spec: ModelSpec) -> None:
-    from ui.build_stack import stack_rows
-    from ui.build_summary import summary_rows
-    from ui.cube_svg import cube_svg
+    from ui.build.cube_svg import cube_svg
+    from ui.build.stack import stack_rows
+    from ui.build.summary import summary_rows
 
     summary = summarize(spec)
     advice = advise(spec, summary=summary, max_activation_bytes=256_000_000,

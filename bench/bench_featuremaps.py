@@ -24,11 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from cnnviz.activations import extract_activations
-from cnnviz.datasets import load_dataset
-from cnnviz.images import array_to_image, to_model_input
+from cnnviz.data import array_to_image, load_dataset, to_model_input
+from cnnviz.featuremaps import LAYER_MIN_TILE, extract_activations, model_scale, mosaic_png
 from cnnviz.keras_build import build_model
-from cnnviz.mosaic import LAYER_MIN_TILE, model_scale, mosaic_png
 from cnnviz.presets import get_preset
 from cnnviz.tf_runtime import configure_tensorflow
 

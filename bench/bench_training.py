@@ -2,10 +2,10 @@
 
 Both train the same compiled model (same spec, seed, optimizer, schedule, data and
 validation split) in one process; runs alternate so that load on the machine hits both.
-Bare: `model.fit(..., verbose=0)` with no callback. Ours: `cnnviz.training.train` with a
+Bare: `model.fit(..., verbose=0)` with no callback. Ours: `cnnviz.train.run.train` with a
 progress sink that keeps the latest snapshot (what the Train page does) and a stop event.
 Samples per second count training images only; the time is model.fit's wall time.
-The app trains in a worker process (`cnnviz.training_worker`): that path is measured too,
+The app trains in a worker process (`cnnviz.train.worker`): that path is measured too,
 both its model.fit and its whole turnaround (sending the data, rebuilding the model here).
 
     .venv/bin/python bench/bench_training.py [--preset chollet-mnist-convnet]
@@ -22,19 +22,19 @@ import statistics
 import threading
 import time
 
-from cnnviz.datasets import load_dataset
-from cnnviz.loss_choice import choose_loss
+from cnnviz.data import load_dataset
 from cnnviz.presets import get_preset
-from cnnviz.progress import TrainingProgress
 from cnnviz.tf_runtime import configure_tensorflow
-from cnnviz.training import (
+from cnnviz.train import (
+    TrainingProgress,
     TrainingSettings,
     build_compiled_model,
+    choose_loss,
     fit_dataset_to_input,
     split_training_data,
     train,
+    train_in_worker,
 )
-from cnnviz.training_worker import train_in_worker
 
 TARGET_RATIO = 0.95
 

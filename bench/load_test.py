@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from streamlit_client import RunResult, StreamlitSession  # noqa: E402
 from throwaway_postgres import throwaway_postgres  # noqa: E402
 
-from cnnviz.loss_choice import choose_loss  # noqa: E402
 from cnnviz.presets import PRESETS  # noqa: E402
 from cnnviz.settings import get_settings  # noqa: E402
 from cnnviz.shapes import summarize  # noqa: E402
+from cnnviz.train import choose_loss  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD, TRAIN, FEATURES = "", "Train", "Feature_maps"

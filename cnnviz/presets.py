@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cnnviz.data import SHAPE_NAMES
 from cnnviz.spec import ModelSpec, SpecError
-from cnnviz.synthetic_shapes import SHAPE_NAMES
 
 __all__ = ["PRESETS", "PRESET_DESCRIPTIONS", "get_preset", "preset_names"]
 

@@ -7,12 +7,12 @@ import streamlit as st
 from cnnviz.advice import advise
 from cnnviz.settings import get_settings
 from cnnviz.shapes import summarize
-from ui.build_advice import advice_panel, known_num_classes
-from ui.build_charts import convolution_comparison, parameter_share, shape_blocks
-from ui.build_form import draft_error, layer_settings
-from ui.build_io import architecture_files, history_buttons, input_and_presets
-from ui.build_stack import layer_stack, stack_buttons
-from ui.build_summary import budget_badges, layer_arithmetic, summary_table
+from ui.build.advice import advice_panel, known_num_classes
+from ui.build.charts import convolution_comparison, parameter_share, shape_blocks
+from ui.build.form import draft_error, layer_settings
+from ui.build.io import architecture_files, history_buttons, input_and_presets
+from ui.build.stack import layer_stack, stack_buttons
+from ui.build.summary import budget_badges, layer_arithmetic, summary_table
 from ui.entry import run_through_app
 from ui.state import RUNS_KEY, current_spec, selected_layer, sync_url, take_notice
 

@@ -7,16 +7,16 @@ import streamlit as st
 from cnnviz.settings import get_settings
 from cnnviz.shapes import summarize
 from cnnviz.tf_runtime import import_tensorflow_in_background
-from cnnviz.training_worker import worker_pool
+from cnnviz.train import worker_pool
 from ui.entry import run_through_app
 from ui.state import current_spec
-from ui.train_bundle import bundle_loader
-from ui.train_data import choose_dataset, fit_choice, limits_caption
-from ui.train_job import collect_finished_training, training_in_progress
-from ui.train_live import live_panel, train_button, training_blocker
-from ui.train_results import results_section
-from ui.train_runs import runs_section
-from ui.train_settings import loss_panel, settings_form
+from ui.train.bundle import bundle_loader
+from ui.train.data import choose_dataset, fit_choice, limits_caption
+from ui.train.job import collect_finished_training, training_in_progress
+from ui.train.live import live_panel, train_button, training_blocker
+from ui.train.results import results_section
+from ui.train.runs import runs_section
+from ui.train.settings import loss_panel, settings_form
 
 run_through_app()  # a reload of this page's URL on a fresh server
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.activations import class_probabilities
+from cnnviz.data import ImageError
 from cnnviz.errors import LimitError
-from cnnviz.images import ImageError
+from cnnviz.featuremaps import class_probabilities
 from cnnviz.limits import check_activation_bytes
-from cnnviz.loss_choice import final_activation
 from cnnviz.shapes import summarize
+from cnnviz.train import final_activation
 from ui.entry import run_through_app
-from ui.featuremaps_filters import show_filters
-from ui.featuremaps_gradcam import show_gradcam
-from ui.featuremaps_image import choose_image, model_view, show_input, shown_picture
-from ui.featuremaps_model import image_results, page_model, stale_trained_model
-from ui.featuremaps_render import (
+from ui.featuremaps.filters import show_filters
+from ui.featuremaps.gradcam import show_gradcam
+from ui.featuremaps.image import choose_image, model_view, show_input, shown_picture
+from ui.featuremaps.model import image_results, page_model, stale_trained_model
+from ui.featuremaps.render import (
     choose_normalization,
     class_labels,
     mosaics_zip_factory,

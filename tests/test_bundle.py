@@ -19,7 +19,7 @@ from cnnviz.bundle import (
 from cnnviz.errors import LimitError
 from cnnviz.layers import Conv2DSpec
 from cnnviz.settings import Settings
-from cnnviz.training import TrainingSettings, train
+from cnnviz.train import TrainingSettings, train
 
 CLASSES = ("left", "right")
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ui.train_charts import confusion_figure, confusion_shading
+from ui.train.charts import confusion_figure, confusion_shading
 
 
 def test_one_mistake_in_a_row_of_forty_is_shaded_and_counted() -> None:

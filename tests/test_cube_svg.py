@@ -4,7 +4,7 @@ import re
 
 from cnnviz.presets import PRESETS
 from cnnviz.shapes import summarize
-from ui.cube_svg import MAX_WIDTH_PX, cube_svg
+from ui.build.cube_svg import MAX_WIDTH_PX, cube_svg
 
 
 def test_a_deep_model_wraps_into_rows_instead_of_being_shrunk_to_fit() -> None:

@@ -10,8 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from cnnviz.datasets import Dataset, DatasetError, load_image_folder, load_npz
-from cnnviz.images import ImageError, decode_image
+from cnnviz.data import Dataset, DatasetError, ImageError, decode_image, load_image_folder, load_npz
 
 FUZZ = settings(
     max_examples=200,

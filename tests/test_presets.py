@@ -75,8 +75,8 @@ def test_unknown_preset_lists_the_known_ones() -> None:
 
 
 def test_tiny_vgg_32_has_one_output_per_class_of_the_shapes_dataset() -> None:
-    from cnnviz.datasets import load_dataset
-    from cnnviz.loss_choice import choose_loss
+    from cnnviz.data import load_dataset
+    from cnnviz.train import choose_loss
 
     spec, shapes = get_preset("tiny-vgg-32"), load_dataset("shapes")
     assert summarize(spec).output_shape == (shapes.num_classes,)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.dataset_base import Dataset
+from cnnviz.data import Dataset
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec, MaxPooling2DSpec
 from cnnviz.spec import ModelSpec
 

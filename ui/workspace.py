@@ -215,7 +215,7 @@ def restore_trained_model(fits: Callable[[ModelSpec], bool]) -> str | None:
         if store is None:
             return None
         from cnnviz.bundle import BundleError, load_bundle
-        from cnnviz.training import TrainedModel
+        from cnnviz.train import TrainedModel
 
         try:
             blob = store.run_weights(workspace.id, run.id)

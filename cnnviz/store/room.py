@@ -74,7 +74,7 @@ class Question:
 
 
 def _wilson(accuracy: float, count: int) -> tuple[float, float]:
-    from cnnviz.evaluation import wilson_interval
+    from cnnviz.train import wilson_interval
 
     return wilson_interval(accuracy, count)
 

@@ -8,8 +8,7 @@ from typing import Any
 from cnnviz.archfile import load_architecture
 from cnnviz.errors import SpecError
 from cnnviz.store.workspace import StoredRun
-from cnnviz.training import TrainingRun
-from cnnviz.training_settings import TrainingError, TrainingSettings
+from cnnviz.train import TrainingError, TrainingRun, TrainingSettings
 
 __all__ = ["training_run"]
 

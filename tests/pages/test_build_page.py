@@ -19,11 +19,11 @@ from cnnviz.presets import PRESETS, get_preset
 from cnnviz.shapes import readable_size, summarize
 from cnnviz.spec import ModelSpec, SpecError
 from cnnviz.urlcodec import encode_spec
-from ui.build_stack import stack_rows
-from ui.cube_svg import blocks, cube_svg
-from ui.stack_ops import NEW_LAYER_CONFIG, apply_action, new_layer
+from ui.build.cube_svg import blocks, cube_svg
+from ui.build.stack import stack_rows
+from ui.build.stack_ops import NEW_LAYER_CONFIG, apply_action, new_layer
+from ui.build.text_block import TEXT_BLOCK_CLASS, text_block_html
 from ui.state import DEFAULT_PRESET, RUNS_KEY, SPEC_KEY, URL_PARAM
-from ui.text_block import TEXT_BLOCK_CLASS, text_block_html
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def _metric(at: AppTest, label: str) -> str:
 
 
 def _text_blocks(at: AppTest) -> list[str]:
-    """The monospaced blocks (ui.text_block) as their plain text."""
+    """The monospaced blocks (ui.build.text_block) as their plain text."""
     bodies = [str(element.value) for element in at.html]
     return [html.unescape(body.split("<pre", 1)[1].split(">", 1)[1].rsplit("</pre>", 1)[0])
             for body in bodies if f'<pre class="{TEXT_BLOCK_CLASS}' in body]

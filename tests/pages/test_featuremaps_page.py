@@ -13,15 +13,15 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import cnnviz.activations
+import cnnviz.featuremaps.activations
 import cnnviz.settings
-import ui.featuremaps_image
+import ui.featuremaps.image
+from cnnviz.data import SHAPE_NAMES
 from cnnviz.keras_build import build_model
 from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
-from cnnviz.synthetic_shapes import SHAPE_NAMES
-from cnnviz.training import TrainedModel
-from ui.featuremaps_render import mosaics_zip_factory
+from cnnviz.train import TrainedModel
+from ui.featuremaps.render import mosaics_zip_factory
 from ui.state import SPEC_KEY, TRAINED_KEY
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "3_Feature_maps.py")
@@ -133,7 +133,7 @@ def test_an_upload_is_read_by_its_content_not_its_extension() -> None:
 def _limit(monkeypatch: pytest.MonkeyPatch, **limits: int) -> None:
     settings = dataclasses.replace(cnnviz.settings.Settings(), **limits)
     monkeypatch.setattr(cnnviz.settings, "get_settings", lambda: settings)
-    monkeypatch.setattr(ui.featuremaps_image, "get_settings", lambda: settings)
+    monkeypatch.setattr(ui.featuremaps.image, "get_settings", lambda: settings)
 
 
 def test_an_upload_over_the_pixel_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -166,13 +166,13 @@ def test_switching_layers_and_scales_reuses_one_forward_pass(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[int] = []
-    original = cnnviz.activations.extract_activations
+    original = cnnviz.featuremaps.extract_activations
 
     def counting(model: Any, image: np.ndarray) -> Any:
         calls.append(1)
         return original(model, image)
 
-    monkeypatch.setattr(cnnviz.activations, "extract_activations", counting)
+    monkeypatch.setattr(cnnviz.featuremaps, "extract_activations", counting)
     app = _page()
     app.selectbox(key="fm_closer_layer").set_value(1).run()
     app.radio(key="fm_norm").set_value("layer").run()

@@ -19,7 +19,7 @@ from cnnviz.presets import PRESETS
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
 from ui.state import SPEC_KEY
-from ui.train_data import UPLOAD
+from ui.train.data import UPLOAD
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ModelSpec((8, 8, 1), (Conv2DSpec(filters=4, kernel_size=3, activation="relu"),

@@ -25,7 +25,7 @@ from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
 from ui.guard import MESSAGE
 from ui.state import SPEC_KEY, TRAINED_KEY
-from ui.train_job import JOB_KEY, TrainingJob
+from ui.train.job import JOB_KEY, TrainingJob
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("pages/1_Build.py", "pages/2_Train.py", "pages/3_Feature_maps.py")
@@ -146,12 +146,12 @@ def test_a_model_trained_then_edited() -> None:
 def test_the_guard_shows_a_message_and_logs_the_traceback(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import ui.build_summary
+    import ui.build.summary
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(ui.build_summary, "summary_table", broken)
+    monkeypatch.setattr(ui.build.summary, "summary_table", broken)
     with caplog.at_level(logging.ERROR, logger="cnnviz.pages"):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz.training_settings import TrainingSettings
-from ui.train_charts import (
+from cnnviz.train import TrainingSettings
+from ui.train.charts import (
     RUNNING_NOTE,
     WAITING_NOTE,
     confusion_figure,

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import tf_runtime
 from cnnviz.settings import get_settings
-from cnnviz.training_worker import WorkerPool
+from cnnviz.train import WorkerPool
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,209 @@
+"""`cnnviz featuremaps`: every layer's feature maps for one image, as PNG mosaics.
+
+    cnnviz featuremaps (BUNDLE_DIR | FILE.json | --preset NAME) --image PATH --out DIR
+
+writes `NN_<layer>.png` for each layer with a spatial output and `predictions.json`.
+An architecture file or preset runs with seeded random weights; a bundle with its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnnviz.cli import CliError, add_architecture_arguments, read_spec
+from cnnviz.spec import ModelSpec
+
+__all__ = ["LoadedModel", "load_model_for_cli", "register", "run", "mosaic_file_name"]
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    model: Any  # keras.Model
+    spec: ModelSpec
+    trained: bool
+    class_names: tuple[str, ...] | None
+    description: str
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "featuremaps",
+        help="write every layer's feature maps for an image as PNG mosaics",
+        description="One PNG mosaic per layer with a spatial output, and predictions.json. "
+        "FILE may be a trained-model bundle folder or an architecture JSON file.",
+    )
+    add_architecture_arguments(parser)
+    parser.add_argument("--image", required=True, help="PNG, JPEG, WebP, BMP or GIF")
+    parser.add_argument("--out", required=True, help="folder for the PNG files")
+    parser.add_argument(
+        "--normalization", choices=("channel", "layer"), default="channel",
+        help="scale each channel on its own range (default) or all on the layer's",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the random weights of an untrained model"
+    )
+    parser.set_defaults(func=run)
+
+
+def mosaic_file_name(index: int, layer_name: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", layer_name).strip("._") or "layer"
+    return f"{index + 1:02d}_{safe}.png"
+
+
+def load_model_for_cli(args: argparse.Namespace) -> LoadedModel:
+    """The model named on the command line: a bundle (a folder or the .zip the Train page
+    downloads, trained weights) or an architecture (JSON file or preset, random weights)."""
+    path = Path(args.file) if args.file else None
+    if path is not None and (path.is_dir() or _is_zip(path)):
+        return _load_bundle(path)
+    spec = read_spec(args)
+    from cnnviz.keras_build import build_model
+    from cnnviz.tf_runtime import configure_tensorflow
+
+    configure_tensorflow()
+    model = build_model(spec, seed=args.seed)
+    return LoadedModel(model, spec, False, None, f"untrained: random weights, seed {args.seed}")
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def _bundle_bytes(path: Path) -> bytes:
+    """A bundle's zip bytes; a folder of its unpacked files is zipped in memory."""
+    if not path.is_dir():
+        return path.read_bytes()
+    from cnnviz.bundle import ARCHITECTURE, METADATA, WEIGHTS
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name in (ARCHITECTURE, WEIGHTS, METADATA):
+            member = path / name
+            if not member.is_file():
+                raise CliError(
+                    f"{path} is a folder without {name}: a bundle folder holds "
+                    f"{ARCHITECTURE}, {WEIGHTS} and {METADATA} (unzip the Train page's .zip)"
+                )
+            archive.write(member, name)
+    return buffer.getvalue()
+
+
+def _load_bundle(path: Path) -> LoadedModel:
+    from cnnviz.bundle import BundleError, load_bundle
+
+    try:
+        loaded = load_bundle(_bundle_bytes(path))
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror or error}") from None
+    except BundleError as error:
+        raise CliError(f"{path}: {error}") from None
+    description = f"trained on {loaded.dataset_name}"
+    if loaded.test_accuracy is not None:
+        description += f", test accuracy {loaded.test_accuracy:.1%}"
+    return LoadedModel(loaded.model, loaded.spec, True, loaded.class_names, description)
+
+
+def _read_image(path: Path) -> Any:
+    """The decoded image (a PIL image), checked before any model is loaded."""
+    from cnnviz.data import ImageError, decode_upload
+
+    if not path.is_file():
+        raise CliError(f"--image {path} does not exist or is not a file")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        return decode_upload(data, filename=path.name)
+    except ImageError as error:
+        raise CliError(str(error)) from None
+
+
+def _predictions(
+    output: np.ndarray, spec: ModelSpec, class_names: tuple[str, ...] | None
+) -> list[dict[str, Any]]:
+    from cnnviz.featuremaps import class_probabilities
+    from cnnviz.train import final_activation
+
+    probabilities = class_probabilities(output, final_activation(spec))
+    names = class_names if class_names and len(class_names) == probabilities.size else None
+    order = np.argsort(-probabilities, kind="stable")
+    return [
+        {
+            "class_index": int(index),
+            "class_name": names[index] if names else f"class {index}",
+            "probability": float(probabilities[index]),
+        }
+        for index in order
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    from cnnviz.data import ImageError, to_model_input
+    from cnnviz.featuremaps import (
+        LAYER_MIN_TILE,
+        ActivationError,
+        extract_activations,
+        model_scale,
+        mosaic_png,
+    )
+    from cnnviz.limits import check_activation_bytes
+    from cnnviz.shapes import validate
+
+    image_path, out = Path(args.image), Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out} is a file; give a folder (it is created if missing)")
+    picture = _read_image(image_path)
+    loaded = load_model_for_cli(args)
+    check_activation_bytes(validate(loaded.spec).activation_bytes)
+    try:
+        x = to_model_input(picture, loaded.spec.input_shape)
+        activations = extract_activations(loaded.model, x)
+    except (ActivationError, ImageError) as error:
+        raise CliError(str(error)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    scale = model_scale(loaded.spec.input_shape)
+    layers = []
+    for activation in activations:
+        entry: dict[str, Any] = {
+            "index": activation.index,
+            "name": activation.name,
+            "class_name": activation.class_name,
+            "output_shape": list(activation.keras_output_shape),
+            "file": None,
+        }
+        if activation.is_spatial:
+            entry["file"] = mosaic_file_name(activation.index, activation.name)
+            png = mosaic_png(activation.output, normalization=args.normalization,
+                             scale=scale, min_tile=LAYER_MIN_TILE)
+            (out / entry["file"]).write_bytes(png)
+        layers.append(entry)
+    final = activations[-1].output if activations else np.empty(0)
+    report = {
+        "model": loaded.spec.name,
+        "weights": loaded.description,
+        "image": str(image_path),
+        "input_shape": list(loaded.spec.input_shape),
+        "normalization": args.normalization,
+        "layers": layers,
+        "predictions": (
+            _predictions(final, loaded.spec, loaded.class_names) if final.ndim == 1 else None
+        ),
+    }
+    (out / "predictions.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    written = sum(1 for entry in layers if entry["file"])
+    print(f"wrote {written} mosaics and predictions.json to {out} ({loaded.description})")
+    return 0

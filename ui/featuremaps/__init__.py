@@ -1,0 +1,1 @@
+"""The Feature maps page's helpers."""

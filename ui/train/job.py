@@ -1,0 +1,265 @@
+"""A training running in a background thread owned by one browser session.
+
+The page starts a `TrainingJob`, keeps it in session state and polls it; the thread never
+touches Streamlit. When the job is over, `collect_finished_training` moves its outcome
+into `TRAINED_KEY`, `RUNS_KEY` and `RESULT_KEY` (once), in the session's own script run.
+
+With a workspace store, the thread also keeps the run there as it goes (`RunRecorder`):
+its curves and the weights of each finished epoch, then the test results and the final
+weights, so that a closed tab, a reload or a server restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import streamlit as st
+
+from cnnviz.archfile import dump_architecture
+from cnnviz.data import Dataset, DatasetError
+from cnnviz.errors import LimitError, StoreError
+from cnnviz.limits import check_workspace_bytes
+from cnnviz.spec import ModelSpec, SpecError
+from cnnviz.store import Store
+from cnnviz.train import (
+    QueueCancelled,
+    TrainingError,
+    TrainingProgress,
+    TrainingSettings,
+    training_slots,
+)
+from ui.state import RUNS_KEY, TRAINED_KEY, show_notice
+from ui.workspace import current_workspace, refresh_stored_runs, report_store_problem, session_store
+
+__all__ = [
+    "JOB_KEY",
+    "RESULT_KEY",
+    "ShownResult",
+    "TrainingJob",
+    "collect_finished_training",
+    "current_job",
+    "start_training",
+    "training_in_progress",
+]
+
+JOB_KEY: Final = "cnnviz_training_job"
+RESULT_KEY: Final = "cnnviz_training_result"  # the last finished training, for the results
+ACTIVE_STATES: Final = ("starting", "queued", "running")
+
+
+@dataclass(frozen=True, eq=False)
+class ShownResult:
+    """What the results section draws: the training's result and its test images."""
+
+    result: Any  # cnnviz.train.run.TrainingResult
+    dataset_name: str
+    class_names: tuple[str, ...]
+    x_test: np.ndarray  # as the model saw them
+    y_test: np.ndarray
+    run_id: int
+
+
+@dataclass(eq=False)
+class RunRecorder:
+    """Keeps one training's run in the workspace store, from the job's thread."""
+
+    store: Store
+    workspace_id: int
+    run_id: int
+    spec: ModelSpec
+    dataset: Dataset
+    problem: str | None = None  # the store's last failure, shown by the page
+
+    @classmethod
+    def begin(cls, store: Store, workspace_id: int, spec: ModelSpec, dataset: Dataset,
+              settings: TrainingSettings, params: int,
+              upload_hash: str | None = None) -> RunRecorder:
+        run_id = store.start_run(
+            workspace_id, architecture_json=dump_architecture(spec, indent=None),
+            settings=settings.to_dict(), dataset_name=dataset.name,
+            class_names=dataset.class_names, epochs_total=settings.epochs, params=params,
+            upload_hash=upload_hash)
+        return cls(store, workspace_id, run_id, spec, dataset)
+
+    def _bundle(self, model: Any, accuracy: float | None) -> bytes:
+        from cnnviz.bundle import bundle_bytes
+
+        return bundle_bytes(model, self.spec, dataset_name=self.dataset.name,
+                            class_names=self.dataset.class_names, test_accuracy=accuracy)
+
+    def epoch(self, epochs_done: int, weights: list[Any],
+              history: dict[str, list[float]]) -> None:
+        from cnnviz.keras_build import build_model
+        from cnnviz.tf_runtime import configure_tensorflow
+
+        try:
+            configure_tensorflow()
+            model = build_model(self.spec)
+            model.set_weights(weights)
+            self.store.record_epoch(self.run_id, history=history,
+                                    epochs_completed=epochs_done,
+                                    weights=self._bundle(model, None))
+        except StoreError as error:
+            self.problem = str(error)
+
+    def finish(self, result: Any) -> None:
+        try:
+            self.store.finish_run(
+                self.run_id, status="stopped" if result.stopped else "finished",
+                history=result.history, epochs_completed=result.epochs_completed,
+                test_accuracy=result.test_accuracy, test_loss=result.test_loss,
+                test_images=result.evaluation.test_images,
+                confusion=result.evaluation.confusion.tolist(),
+                seconds_per_epoch=result.seconds_per_epoch,
+                weights=self._bundle(result.model, result.test_accuracy))
+        except StoreError as error:
+            self.problem = str(error)
+
+    def discard(self) -> None:
+        try:
+            self.store.discard_run(self.run_id)
+        except StoreError as error:
+            self.problem = str(error)
+
+
+@dataclass(eq=False)
+class TrainingJob:
+    spec: ModelSpec  # frozen at the start: editing the Build page does not touch it
+    dataset: Dataset
+    settings: TrainingSettings
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    state: str = "starting"  # starting | queued | running | finished | stopped | failed | cancelled
+    queue_position: int | None = None
+    progress: TrainingProgress | None = None
+    result: Any = None
+    x_test: np.ndarray | None = None
+    error: str | None = None
+    collected: bool = False
+    thread: threading.Thread | None = None
+    recorder: RunRecorder | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _queued(self, position: int) -> None:
+        self.queue_position, self.state = position, "queued"
+
+    def _progress(self, progress: TrainingProgress) -> None:
+        self.progress = progress
+
+    def _epoch_weights(self, epochs_done: int, weights: list[Any]) -> None:
+        if self.recorder is not None:
+            history = ({key: list(values) for key, values in self.progress.history.items()}
+                       if self.progress is not None else {})
+            self.recorder.epoch(epochs_done, weights, history)
+
+    def run(self) -> None:
+        from cnnviz.train import fit_dataset_to_input, train_in_worker
+
+        try:
+            with training_slots().slot(cancel=self.stop_event, on_wait=self._queued):
+                self.state = "running"
+                fitted = fit_dataset_to_input(self.dataset, self.spec.input_shape)
+                self.x_test = fitted.x_test
+                self.result = train_in_worker(
+                    self.spec, fitted, self.settings,
+                    progress=self._progress, stop_event=self.stop_event,
+                    epoch_weights=self._epoch_weights if self.recorder is not None else None,
+                )  # fmt: skip
+            if self.recorder is not None:
+                self.recorder.finish(self.result)
+            self.state = "stopped" if self.result.stopped else "finished"
+        except QueueCancelled:
+            self.state = "cancelled"
+        except (TrainingError, DatasetError, SpecError, LimitError) as error:
+            self.error, self.state = str(error), "failed"
+        except Exception as error:  # the page must show a message, never a traceback
+            self.error = f"Training failed unexpectedly ({type(error).__name__}: {error})."
+            self.state = "failed"
+        if self.state in ("cancelled", "failed") and self.recorder is not None:
+            self.recorder.discard()
+
+
+def current_job() -> TrainingJob | None:
+    job = st.session_state.get(JOB_KEY)
+    return job if isinstance(job, TrainingJob) else None
+
+
+def training_in_progress() -> bool:
+    job = current_job()
+    return job is not None and job.active
+
+
+def start_training(spec: ModelSpec, dataset: Dataset,
+                   settings: TrainingSettings) -> TrainingJob | None:
+    """Start a job in its own thread (it waits for a free slot first); None, with a notice,
+    where the host's lesson locks what it would train, whatever the widgets sent."""
+    from ui.lesson import lesson_refuses_training
+
+    refusal = lesson_refuses_training(spec, dataset.name, settings.to_dict())
+    if refusal:
+        show_notice(f"The training was not started: {refusal}")
+        return None
+    job = TrainingJob(spec=spec, dataset=dataset, settings=settings)
+    job.recorder = _recorder(spec, dataset, settings)
+    job.thread = threading.Thread(target=job.run, name="cnnviz-training", daemon=True)
+    st.session_state[JOB_KEY] = job
+    job.thread.start()
+    return job
+
+
+def _recorder(spec: ModelSpec, dataset: Dataset,
+              settings: TrainingSettings) -> RunRecorder | None:
+    workspace, store = current_workspace(), session_store()
+    if workspace is None or store is None:
+        return None
+    from cnnviz.shapes import summarize
+    from ui.train.data import upload_hash
+
+    try:
+        check_workspace_bytes(store.usage_bytes(workspace.id))
+        return RunRecorder.begin(store, workspace.id, spec, dataset, settings,
+                                 summarize(spec).total_params, upload_hash(dataset))
+    except LimitError as error:
+        show_notice(error.message)
+        return None
+    except StoreError as error:
+        report_store_problem(error)
+        return None
+
+
+def collect_finished_training() -> bool:
+    """Move a finished job's model, run and results into session state; True if it did."""
+    job = current_job()
+    if job is None or job.active or job.collected:
+        return False
+    job.collected = True
+    if job.recorder is not None and job.recorder.problem:
+        report_store_problem(StoreError(job.recorder.problem))
+    if job.result is None or job.x_test is None:
+        return True
+    result = job.result
+    runs = list(st.session_state.get(RUNS_KEY) or [])
+    run_id = (job.recorder.run_id if job.recorder is not None
+              else max((getattr(run, "run_id", 0) for run in runs), default=0) + 1)
+    dataset = job.dataset
+    runs.append(result.run(run_id, dataset.name, dataset.class_names))
+    st.session_state[RUNS_KEY] = runs
+    workspace, store = current_workspace(), session_store()
+    if job.recorder is not None and workspace is not None and store is not None:
+        try:
+            refresh_stored_runs(store, workspace)
+        except StoreError as error:
+            report_store_problem(error)
+    st.session_state[TRAINED_KEY] = result.trained_model(dataset.name, dataset.class_names)
+    st.session_state[RESULT_KEY] = ShownResult(
+        result, dataset.name, dataset.class_names, job.x_test, dataset.y_test, run_id
+    )
+    return True
