@@ -30,6 +30,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check cnnviz ui pages app.py tests bench
 	$(BIN)/mypy cnnviz ui
+	$(BIN)/mypy --strict cnnviz
 
 bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done

@@ -139,7 +139,9 @@ def with_other_convolution(spec: ModelSpec, index: int) -> ModelSpec:
     return spec.replace_layers(layers)
 
 
-def config_fixes(config: Mapping[str, Any], error: SpecError) -> tuple[tuple[str, dict], ...]:
+def config_fixes(
+    config: Mapping[str, Any], error: SpecError
+) -> tuple[tuple[str, dict[str, Any]], ...]:
     """Edits of one layer's config that clear a constructor error, as (label, new config)."""
     def changed(**changes: Any) -> dict[str, Any]:
         return {**config, **changes}

@@ -80,8 +80,8 @@ def _as_int(value: Any, field: str, what: str) -> int:
     if isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
             raise SpecError(f"must be {what}", field=field, received=value, fix=_whole(field))
-        value = int(value)
-    return value
+        return int(value)
+    return int(value)
 
 
 def positive_int(value: Any, field: str) -> int:

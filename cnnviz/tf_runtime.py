@@ -34,7 +34,8 @@ def configure_tensorflow() -> ModuleType:
                     pass  # TensorFlow already ran an op in this process; its pools are fixed
             keep_keras_state_across_reruns()
             _configured = True
-    return tf
+    module: ModuleType = tf
+    return module
 
 
 def _import_keras() -> None:

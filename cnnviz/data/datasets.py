@@ -237,7 +237,8 @@ def _resize_matrix(size_in: int, size_out: int) -> np.ndarray:
     centers = (np.arange(size_out) + 0.5) * scale
     offsets = (np.arange(size_in)[None, :] + 0.5 - centers[:, None]) / filter_scale
     weights = np.clip(1.0 - np.abs(offsets), 0.0, None)
-    return (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
+    normalised: np.ndarray = (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
+    return normalised
 
 
 def _check_batch(

@@ -269,7 +269,8 @@ def to_model_input(image: Image.Image, input_shape: tuple[int, int, int]) -> np.
     if picture.size != (width, height):
         picture = picture.resize((width, height), Image.Resampling.BILINEAR)
     array = np.asarray(picture, dtype=np.float32) / np.float32(255.0)
-    return array.reshape(height, width, channels)
+    model_input: np.ndarray = array.reshape(height, width, channels)
+    return model_input
 
 
 def array_to_image(x: np.ndarray) -> Image.Image:

@@ -100,7 +100,8 @@ def _masks(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def _hsv_to_rgb(hue: np.ndarray, saturation: np.ndarray, value: np.ndarray) -> np.ndarray:
     k = (np.array([5.0, 3.0, 1.0]) + hue[:, None] * 6) % 6
     ramp = np.clip(np.minimum(k, 4 - k), 0, 1)
-    return value[:, None] * (1 - saturation[:, None] * ramp)
+    shades: np.ndarray = value[:, None] * (1 - saturation[:, None] * ramp)
+    return shades
 
 
 def _shape_colours(count: int, rng: np.random.Generator) -> np.ndarray:
@@ -140,7 +141,7 @@ def _backgrounds(first: np.ndarray, second: np.ndarray, rng: np.random.Generator
     half_extent = (np.abs(cos) + np.abs(sin)) * (2 * coords[-1])
     t = (cos * coords[None, None, :] + sin * coords[None, :, None]) / half_extent + 0.5
     first32 = first.astype(np.float32)[:, :, None, None]
-    images = (second.astype(np.float32)[:, :, None, None] - first32) * t[:, None]
+    images: np.ndarray = (second.astype(np.float32)[:, :, None, None] - first32) * t[:, None]
     images += first32
     return images
 

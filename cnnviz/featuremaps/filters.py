@@ -103,7 +103,8 @@ def signed_to_unit(values: np.ndarray, peak: float | None = None) -> np.ndarray:
     top = float(np.max(np.abs(array))) if peak is None and array.size else float(peak or 0.0)
     if top <= 0 or not math.isfinite(top):
         return np.full(array.shape, 0.5, dtype=np.float32)
-    return np.clip(0.5 + 0.5 * array / top, 0.0, 1.0).astype(np.float32)
+    unit: np.ndarray = np.clip(0.5 + 0.5 * array / top, 0.0, 1.0).astype(np.float32)
+    return unit
 
 
 def _check_kernel(kernel: np.ndarray, what: str = "kernel") -> np.ndarray:

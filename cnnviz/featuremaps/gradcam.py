@@ -162,4 +162,5 @@ def gradcam_overlay(image: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.
     colours = apply_colormap(stretched).astype(np.float32) / 255.0
     base = np.repeat(picture, 3, axis=2) if picture.shape[2] == 1 else picture
     blended = (1.0 - alpha) * np.clip(base, 0.0, 1.0) + alpha * colours
-    return np.rint(blended * 255).astype(np.uint8)
+    pixels: np.ndarray = np.rint(blended * 255).astype(np.uint8)
+    return pixels

@@ -72,7 +72,8 @@ def normalize_maps(maps: np.ndarray, normalization: Normalization = "channel") -
         )
     span = high - low
     safe = np.where(span > 0, span, 1.0)
-    return ((values - low) / safe).astype(np.float32)
+    scaled: np.ndarray = ((values - low) / safe).astype(np.float32)
+    return scaled
 
 
 def _as_maps(maps: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from cnnviz.train.progress import EpochWeightsCallable, ProgressTracker
 __all__ = ["ProgressCallback"]
 
 
-class ProgressCallback(keras.callbacks.Callback):
+class ProgressCallback(keras.callbacks.Callback):  # type: ignore[misc]  # Keras is untyped
     """Reports progress every N batches (via the tracker) and honours the stop event.
 
     Setting `model.stop_training` in `on_train_batch_end` makes Keras leave the epoch

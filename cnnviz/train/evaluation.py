@@ -63,7 +63,8 @@ def predicted_labels(outputs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     outputs = np.asarray(outputs)
     if outputs.ndim == 2 and outputs.shape[1] == 1:
         return (outputs[:, 0] > threshold).astype(np.int64)
-    return np.argmax(outputs, axis=1).astype(np.int64)
+    labels: np.ndarray = np.argmax(outputs, axis=1).astype(np.int64)
+    return labels
 
 
 def evaluate_predictions(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> Evaluation:
