@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from cnnviz.errors import StoreError
-from cnnviz.room import Lesson, check_against_lesson
+from cnnviz.room import Challenge, Lesson, check_against_lesson
 from cnnviz.spec import ModelSpec
 from cnnviz.store import RoomStore
 
@@ -34,7 +34,7 @@ __all__ = [
 
 _TTL = 2.0
 _LOADED_KEY = "cnnviz_lesson_loaded"  # the lesson version this session loaded or set aside
-_cache: dict[int, tuple[float, Lesson | None]] = {}
+_cache: dict[int, tuple[float, Lesson | None, Challenge | None]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -50,23 +50,27 @@ def forget_cached_lesson() -> None:
         _cache.clear()
 
 
-def current_lesson() -> Lesson | None:
-    """The room's lesson (None without one, or without a store)."""
+def _room_now() -> tuple[Lesson | None, Challenge | None]:
+    """The room's lesson and challenge (None without one, or without a store)."""
     room = room_store()
     if room is None:
-        return None
+        return None, None
     key, now = id(room.store), time.monotonic()
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None and now - cached[0] < _TTL:
-        return cached[1]
+        return cached[1], cached[2]
     try:
-        lesson = room.current_lesson()
+        lesson, challenge = room.current_lesson(), room.current_challenge()
     except StoreError:
-        lesson = cached[1] if cached is not None else None
+        lesson, challenge = (cached[1], cached[2]) if cached is not None else (None, None)
     with _cache_lock:
-        _cache[key] = (now, lesson)
-    return lesson
+        _cache[key] = (now, lesson, challenge)
+    return lesson, challenge
+
+
+def current_lesson() -> Lesson | None:
+    return _room_now()[0]
 
 
 def lesson_refuses_change(previous: ModelSpec | None, spec: ModelSpec) -> str | None:
@@ -136,27 +140,42 @@ def _set_aside(version: int) -> None:
     st.session_state[_LOADED_KEY] = version
 
 
-def lesson_notice() -> None:
+def lesson_notice(page_title: str) -> None:
     """The lesson as a notice: its instruction, Load the lesson (until loaded or set
-    aside), and what is locked, with why."""
-    lesson = current_lesson()
-    if lesson is None:
+    aside), and what is locked, with why; the challenge, with its leaderboard on demand.
+    Not on the Host page, which shows all of it."""
+    lesson, challenge = _room_now()
+    if (lesson is None and challenge is None) or page_title == "Host":
         return
+    with st.container(border=True, key="lesson_notice"):
+        if lesson is not None:
+            _lesson_part(lesson)
+        if challenge is not None:
+            st.markdown(f"**:material/emoji_events: Challenge:** {_escape(challenge.title)} · "
+                        f"{_escape(challenge.describe())}")
+            if st.toggle("Show the leaderboard", key="lesson_show_board"):
+                from ui.host.leaderboard import leaderboard_panel
+
+                room = room_store()
+                if room is not None:
+                    leaderboard_panel(room, key="room_board")
+
+
+def _lesson_part(lesson: Lesson) -> None:
     fresh = st.session_state.get(_LOADED_KEY) != lesson.version
     locks = lesson.describe_locks()
-    with st.container(border=True, key="lesson_notice"):
-        st.markdown(f"**:material/school: Lesson {lesson.version}**")
-        if lesson.instruction:
-            st.text(lesson.instruction)  # the host's words, shown as text
-        if locks:
-            st.caption(":material/lock: Locked by the host for this lesson: "
-                       + "; ".join(_escape(text) for text in locks) + ".")
-        if fresh:
-            left, right, _rest = st.columns([1, 1, 3])
-            left.button("Load the lesson", type="primary", key="lesson_load",
-                        on_click=_load, args=(lesson,), icon=":material/download:")
-            right.button("Not now", key="lesson_later", on_click=_set_aside,
-                         args=(lesson.version,))
+    st.markdown(f"**:material/school: Lesson {lesson.version}**")
+    if lesson.instruction:
+        st.text(lesson.instruction)  # the host's words, shown as text
+    if locks:
+        st.caption(":material/lock: Locked by the host for this lesson: "
+                   + "; ".join(_escape(text) for text in locks) + ".")
+    if fresh:
+        left, right, _rest = st.columns([1, 1, 3])
+        left.button("Load the lesson", type="primary", key="lesson_load",
+                    on_click=_load, args=(lesson,), icon=":material/download:")
+        right.button("Not now", key="lesson_later", on_click=_set_aside,
+                     args=(lesson.version,))
 
 
 def _escape(text: str) -> str:

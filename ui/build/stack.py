@@ -14,7 +14,6 @@ from cnnviz.shapes import ModelSummary
 from cnnviz.spec import ModelSpec, SpecError
 from ui.build.advice import shown_advice, shown_advice_is_current
 from ui.build.layer_help import LAYER_HINTS
-from ui.lesson import allowed_layer_types
 from ui.build.stack_ops import (
     apply_action,
     card_fixes,
@@ -24,6 +23,7 @@ from ui.build.stack_ops import (
     move_layer,
 )
 from ui.build.stack_ops import new_layer as make_layer
+from ui.lesson import allowed_layer_types
 from ui.state import current_spec, selected_layer, set_selected_layer, set_spec, show_notice
 
 __all__ = ["STACK_KEY", "layer_stack", "stack_buttons", "stack_rows"]
