@@ -61,7 +61,7 @@ def room_rows(views: Sequence[ParticipantView], now: float | None = None) -> lis
             "Participant": view.display_name or f"(no name) #{view.participant_id}",
             "Model": name, "Layers": layers, "Parameters": params,
             "Error": error, "State": view.state,
-            "Best test accuracy": best.test_accuracy if best else None,
+            "Best test accuracy": round(100 * best.test_accuracy, 1) if best else None,
             "95 % interval": f"{low:.1%} – {high:.1%}" if best else None,
             "Best run's parameters": best.params if best else None,
             "Seconds": round(best.seconds, 1) if best else None,
@@ -92,7 +92,7 @@ def live_room(room: RoomStore) -> None:
                      height=min(38 + 35 * len(rows), 1400),  # every row, on the projector
                      column_config={
                          "Best test accuracy": st.column_config.ProgressColumn(
-                             format="percent", min_value=0.0, max_value=1.0),
+                             format="%.1f %%", min_value=0.0, max_value=100.0),
                          "Parameters": st.column_config.NumberColumn(format="localized"),
                          "Best run's parameters": st.column_config.NumberColumn(
                              format="localized"),
