@@ -6,6 +6,16 @@ imported where a training runs.
 
 from __future__ import annotations
 
+from cnnviz.train.backends import (
+    BuiltinDataset,
+    DatasetSource,
+    LocalBackend,
+    RayBackend,
+    TrainingBackend,
+    UploadedDataset,
+    builtin_source,
+    training_backend,
+)
 from cnnviz.train.concurrency import (
     QueueCancelled,
     TrainingSlots,
@@ -63,9 +73,12 @@ from cnnviz.train.worker import (
 )
 
 __all__ = [
+    "BuiltinDataset",
     "CurvePoint",
+    "DatasetSource",
     "EpochWeightsCallable",
     "Evaluation",
+    "LocalBackend",
     "LossChoice",
     "MAX_BATCH_SIZE",
     "MAX_VALIDATION_SPLIT",
@@ -74,10 +87,12 @@ __all__ = [
     "ProgressCallable",
     "ProgressTracker",
     "QueueCancelled",
+    "RayBackend",
     "SCHEDULES",
     "SGD_MOMENTUM",
     "StopSignal",
     "TrainedModel",
+    "TrainingBackend",
     "TrainingError",
     "TrainingProgress",
     "TrainingResult",
@@ -85,9 +100,11 @@ __all__ = [
     "TrainingSettings",
     "TrainingSlots",
     "TrainingWorker",
+    "UploadedDataset",
     "WORKER_NICENESS",
     "WorkerPool",
     "build_compiled_model",
+    "builtin_source",
     "check_training_limits",
     "choose_loss",
     "evaluate_predictions",
@@ -99,6 +116,7 @@ __all__ = [
     "split_training_data",
     "train",
     "train_in_worker",
+    "training_backend",
     "training_slots",
     "wilson_interval",
     "worker_pool",

@@ -1,0 +1,212 @@
+"""The `ray` training backend on a real two-node Ray cluster, all on loopback.
+
+The head node says it is 127.0.0.2 and the second node 127.0.0.3 (with a custom resource
+"second_node"), so that the two raylets stand in for two machines. Skipped when Ray
+cannot start here, unless CNNVIZ_REQUIRE_RAY=1.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnnviz.data import load_dataset
+from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
+from cnnviz.spec import ModelSpec
+from cnnviz.train import TrainingError, TrainingProgress, TrainingSettings, predicted_labels
+from cnnviz.train.backends import LocalBackend, RayBackend, builtin_source, ray_init_arguments
+
+HEAD_IP, SECOND_IP = "127.0.0.2", "127.0.0.3"
+RAY = str(Path(sys.executable).with_name("ray"))
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _ray_command(*arguments: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [RAY, *arguments], env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """The head's address; the cluster is stopped (`ray stop --force`) afterwards."""
+    required = os.environ.get("CNNVIZ_REQUIRE_RAY") == "1"
+    tmp = tempfile.mkdtemp(prefix="ray")  # short: Ray's socket paths must stay short
+    env = {**os.environ, "RAY_TMPDIR": tmp, "RAY_USAGE_STATS_ENABLED": "0"}
+    port = _free_port(HEAD_IP)
+    address = f"{HEAD_IP}:{port}"
+    head = _ray_command(
+        "start",
+        "--head",
+        f"--node-ip-address={HEAD_IP}",
+        f"--port={port}",
+        "--num-cpus=1",
+        "--include-dashboard=false",
+        "--disable-usage-stats",
+        env=env,
+    )
+    second = (
+        head
+        if head.returncode
+        else _ray_command(
+            "start",
+            f"--address={address}",
+            f"--node-ip-address={SECOND_IP}",
+            "--num-cpus=1",
+            '--resources={"second_node": 1}',
+            env=env,
+        )
+    )
+    try:
+        if second.returncode:
+            message = f"Ray cannot start here: {(second.stderr or second.stdout)[-500:]}"
+            if required:
+                pytest.fail(message)
+            pytest.skip(message)
+        os.environ["RAY_TMPDIR"] = tmp
+        yield address
+    finally:
+        import ray
+
+        ray.shutdown()
+        _ray_command("stop", "--force", env=env)
+
+
+def _spec() -> ModelSpec:
+    return ModelSpec(
+        input_shape=(8, 8, 1),
+        layers=(
+            Conv2DSpec(filters=8, kernel_size=(3, 3), activation="relu"),
+            FlattenSpec(),
+            DenseSpec(units=10, activation="softmax"),
+        ),
+        name="small",
+    )
+
+
+SETTINGS = TrainingSettings(epochs=1, batch_size=16, learning_rate=0.01)
+
+
+def test_a_loopback_address_keeps_the_driver_on_that_address() -> None:
+    assert ray_init_arguments("127.0.0.2:6379")["_node_ip_address"] == "127.0.0.2"
+    assert "_node_ip_address" not in ray_init_arguments("10.0.0.5:6379")
+    with pytest.raises(TrainingError, match="ray_address"):
+        ray_init_arguments("")
+
+
+def test_ray_gives_the_accuracy_local_gives_and_streams_progress(cluster: str) -> None:
+    digits = load_dataset("digits")
+    reports: list[TrainingProgress] = []
+    placed: list[str] = []
+    on_ray = RayBackend(cluster).train(
+        _spec(),
+        digits,
+        SETTINGS,
+        progress=reports.append,
+        report_every=5,
+        source=builtin_source(digits),
+        on_placed=placed.append,
+    )
+    here = LocalBackend().train(_spec(), digits, SETTINGS)
+    assert on_ray.test_accuracy == here.test_accuracy > 0.5
+    assert placed and placed[0] in (HEAD_IP, SECOND_IP)
+    assert len(reports) > 3 and reports[-1].epoch == 1
+    predicted = predicted_labels(on_ray.model.predict(digits.x_test, verbose=0), 0.5)
+    assert on_ray.test_accuracy == pytest.approx(float(np.mean(predicted == digits.y_test)))
+
+
+def test_stop_after_the_first_report_keeps_the_trained_weights(cluster: str) -> None:
+    digits = load_dataset("digits")
+    stop = threading.Event()
+    result = RayBackend(cluster).train(
+        _spec(), digits, TrainingSettings(epochs=5, batch_size=16, learning_rate=0.01),
+        progress=lambda progress: stop.set(), stop_event=stop, report_every=2,
+    )  # fmt: skip
+    assert result.stopped and result.epochs_completed < 5
+    untrained = RayBackend(cluster).train(
+        _spec(), digits, TrainingSettings(epochs=1, batch_size=16, learning_rate=0.0001),
+        stop_event=_always_set(),
+    )  # fmt: skip
+    weights, first = result.model.get_weights(), untrained.model.get_weights()
+    assert any(not np.allclose(a, b) for a, b in zip(weights, first, strict=True))
+    predicted = predicted_labels(result.model.predict(digits.x_test, verbose=0), 0.5)
+    assert result.test_accuracy == pytest.approx(float(np.mean(predicted == digits.y_test)))
+
+
+def _always_set() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
+
+
+def test_a_training_asking_for_the_custom_resource_runs_on_the_second_node(
+    cluster: str,
+) -> None:
+    placed: list[str] = []
+    epochs: list[int] = []
+    result = RayBackend(cluster, resources={"second_node": 1}).train(
+        _spec(), load_dataset("digits"), SETTINGS, on_placed=placed.append,
+        epoch_weights=lambda done, weights: epochs.append(done),
+    )  # fmt: skip
+    assert placed == [SECOND_IP]
+    assert epochs == [1] and result.epochs_completed == 1
+
+
+def _second_node_processes() -> list[int]:
+    """The second node's raylet and its children (the training's worker among them)."""
+    raylets = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            words = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (
+            words
+            and words[0].endswith(b"/raylet")
+            and f"--node_ip_address={SECOND_IP}".encode() in words
+        ):
+            raylets.append(int(entry.name))
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", ",".join(map(str, raylets))],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    return [int(pid) for pid in children] + raylets
+
+
+def test_killing_the_second_node_mid_training_is_a_clear_training_error(cluster: str) -> None:
+    killed = threading.Event()
+
+    def kill_once(progress: TrainingProgress) -> None:
+        if not killed.is_set():
+            killed.set()
+            for pid in _second_node_processes():
+                os.kill(pid, signal.SIGKILL)
+
+    with pytest.raises(TrainingError, match="lost") as caught:
+        RayBackend(cluster, resources={"second_node": 1}).train(
+            _spec(), load_dataset("digits"),
+            TrainingSettings(epochs=50, batch_size=8, learning_rate=0.001),
+            progress=kill_once, report_every=1,
+        )  # fmt: skip
+    assert killed.is_set() and SECOND_IP in str(caught.value)
+    after = RayBackend(cluster).train(_spec(), load_dataset("digits"), SETTINGS)
+    assert after.epochs_completed == 1  # the head still trains
