@@ -8,26 +8,25 @@ its layer (it is tried, and the result summarised, before it is offered).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
 from cnnviz import formulas as fx
+from cnnviz.edits import delete_layer, insert_layer, replace_layer, with_layer_field
 from cnnviz.errors import LimitError, SpecError
 from cnnviz.layers import (
+    IDENTITY_AT_INFERENCE,
+    PASS_THROUGH,
     ActivationSpec,
-    BatchNormalizationSpec,
     Conv2DSpec,
     DenseSpec,
-    DropoutSpec,
     FlattenSpec,
     GlobalAveragePooling2DSpec,
     LayerSpec,
     MaxPooling2DSpec,
     SeparableConv2DSpec,
-    SpatialDropout2DSpec,
 )
 from cnnviz.limits import check_activation_bytes, model_limit_errors
 from cnnviz.settings import Settings
@@ -40,15 +39,16 @@ __all__ = [
     "Fix",
     "advise",
     "config_fixes",
+    "fix_output_layer",
+    "output_layer_fix",
+    "output_layer_index",
     "with_flatten_before",
     "with_global_pooling_before",
     "with_global_pooling_for_flatten",
     "with_last_dense_units",
-    "with_layer_field",
     "with_other_convolution",
     "with_padding_same",
     "with_pooling_after",
-    "without_layer",
 ]
 
 Level = Literal["error", "warning"]
@@ -57,7 +57,6 @@ HEAVY_DENSE_MIN_PARAMS = 10_000
 
 # (label, the fix, where the layer the error was about stands once the fix is applied)
 _Candidate = tuple[str, Callable[[ModelSpec], ModelSpec], int]
-_PASS_THROUGH = (DropoutSpec, SpatialDropout2DSpec, ActivationSpec, BatchNormalizationSpec)
 
 
 @dataclass(frozen=True)
@@ -74,40 +73,24 @@ class Advice:
     fixes: tuple[Fix, ...] = ()
 
 
-def with_layer_field(spec: ModelSpec, index: int, **changes: Any) -> ModelSpec:
-    layers = list(spec.layers)
-    layers[index] = dataclasses.replace(layers[index], **changes)
-    return spec.replace_layers(layers)
-
-
 def with_padding_same(spec: ModelSpec, index: int) -> ModelSpec:
     return with_layer_field(spec, index, padding="same")
 
 
-def without_layer(spec: ModelSpec, index: int) -> ModelSpec:
-    return spec.replace_layers(spec.layers[:index] + spec.layers[index + 1 :])
-
-
-def _with_inserted(spec: ModelSpec, index: int, layer: LayerSpec) -> ModelSpec:
-    return spec.replace_layers((*spec.layers[:index], layer, *spec.layers[index:]))
-
-
 def with_flatten_before(spec: ModelSpec, index: int) -> ModelSpec:
-    return _with_inserted(spec, index, FlattenSpec())
+    return insert_layer(spec, index, FlattenSpec())
 
 
 def with_global_pooling_before(spec: ModelSpec, index: int) -> ModelSpec:
-    return _with_inserted(spec, index, GlobalAveragePooling2DSpec())
+    return insert_layer(spec, index, GlobalAveragePooling2DSpec())
 
 
 def with_global_pooling_for_flatten(spec: ModelSpec, index: int) -> ModelSpec:
-    layers = list(spec.layers)
-    layers[index] = GlobalAveragePooling2DSpec(name=layers[index].name)
-    return spec.replace_layers(layers)
+    return replace_layer(spec, index, GlobalAveragePooling2DSpec(name=spec.layers[index].name))
 
 
 def with_pooling_after(spec: ModelSpec, index: int) -> ModelSpec:
-    return _with_inserted(spec, index + 1, MaxPooling2DSpec(pool_size=(2, 2)))
+    return insert_layer(spec, index + 1, MaxPooling2DSpec(pool_size=(2, 2)))
 
 
 def with_last_dense_units(spec: ModelSpec, units: int) -> ModelSpec:
@@ -134,9 +117,7 @@ def with_other_convolution(spec: ModelSpec, index: int) -> ModelSpec:
                                           pointwise_initializer=layer.kernel_initializer)
     else:
         replacement = Conv2DSpec(**shared, kernel_initializer=layer.pointwise_initializer)
-    layers = list(spec.layers)
-    layers[index] = replacement
-    return spec.replace_layers(layers)
+    return replace_layer(spec, index, replacement)
 
 
 def config_fixes(
@@ -152,6 +133,48 @@ def config_fixes(
     if error.field == "groups":
         return (("Set groups to 1", changed(groups=1)),)
     return ()
+
+
+def output_layer_index(spec: ModelSpec) -> int | None:
+    """The last layer that is not the identity at inference (dropout): the one whose
+    output is the model's output; None when there is none."""
+    for index in range(len(spec.layers) - 1, -1, -1):
+        if not isinstance(spec.layers[index], IDENTITY_AT_INFERENCE):
+            return index
+    return None
+
+
+def fix_output_layer(spec: ModelSpec, num_classes: int) -> ModelSpec:
+    """The spec ending in `num_classes` softmax outputs, changing as little as possible."""
+    summary = summarize(spec)
+    producer = output_layer_index(spec)
+    if len(summary.output_shape) != 1 or producer is None:
+        ending: list[LayerSpec] = [] if len(summary.output_shape) == 1 else [FlattenSpec()]
+        ending.append(DenseSpec(units=num_classes, activation="softmax"))
+        return spec.replace_layers((*spec.layers, *ending))
+    last = spec.layers[producer]
+    if isinstance(last, DenseSpec):
+        return with_layer_field(spec, producer, units=num_classes, activation="softmax")
+    if isinstance(last, ActivationSpec):
+        fixed = with_layer_field(spec, producer, activation="softmax")
+        dense = output_layer_index(spec.replace_layers(spec.layers[:producer]))
+        if dense is not None and isinstance(spec.layers[dense], DenseSpec):
+            return with_layer_field(fixed, dense, units=num_classes)
+        if summary.output_shape[0] == num_classes:
+            return fixed
+        spec = with_layer_field(spec, producer, activation=None)
+    return insert_layer(spec, len(spec.layers), DenseSpec(units=num_classes,
+                                                          activation="softmax"))
+
+
+def output_layer_fix(spec: ModelSpec, num_classes: int) -> Fix | None:
+    """The one fix for an output that does not give one probability per class, offered by
+    the Build page's advice and the Train page alike; None when it would not help."""
+    fixed = fix_output_layer(spec, num_classes)
+    if fixed == spec or not summarize(fixed).ok:
+        return None
+    return Fix(f"End the model with {num_classes} softmax outputs, one per class",
+               partial(fix_output_layer, num_classes=num_classes))
 
 
 def _last_dense(spec: ModelSpec) -> int | None:
@@ -194,13 +217,13 @@ def _error_advice(spec: ModelSpec, error: SpecError) -> Advice:
         candidates.append(("Use padding='same' here", partial(with_padding_same, index=index),
                            index))
     if isinstance(layer, MaxPooling2DSpec):
-        candidates.append(("Remove this pooling layer", partial(without_layer, index=index),
+        candidates.append(("Remove this pooling layer", partial(delete_layer, index=index),
                            index - 1))
     for earlier in range(index - 1, -1, -1):
         before = spec.layers[earlier]
         if isinstance(before, MaxPooling2DSpec) and max(before.effective_strides) > 1:
             candidates.append((f"Remove the pooling that shrinks the map ({_label(spec, earlier)})",
-                               partial(without_layer, index=earlier), index - 1))
+                               partial(delete_layer, index=earlier), index - 1))
             break
     if error.field == "groups":
         candidates.append(("Set groups to 1", partial(with_layer_field, index=index, groups=1),
@@ -217,7 +240,7 @@ def _flat_input_fixes(spec: ModelSpec, index: int) -> list[_Candidate]:
             before, "keepdims", False
         ):
             return [(f"Remove the {before.class_name} ({_label(spec, earlier)})",
-                     partial(without_layer, index=earlier), index - 1)]
+                     partial(delete_layer, index=earlier), index - 1)]
     return []
 
 
@@ -250,9 +273,8 @@ def _classes(spec: ModelSpec, summary: ModelSummary, num_classes: int | None) ->
         return []
     message = (f"The last Dense layer has {units:,} units but the dataset has "
                f"{num_classes} classes: the model needs one output per class.")
-    fix = Fix(f"Set its units to {num_classes}", partial(with_last_dense_units,
-                                                           units=num_classes))
-    return [Advice("warning", index, message, (fix,))]
+    fix = output_layer_fix(spec, num_classes)
+    return [Advice("warning", index, message, (fix,) if fix is not None else ())]
 
 
 def _heavy_dense(spec: ModelSpec, summary: ModelSummary) -> list[Advice]:
@@ -262,7 +284,7 @@ def _heavy_dense(spec: ModelSpec, summary: ModelSummary) -> list[Advice]:
         if row.class_name != "Dense" or total < HEAVY_DENSE_MIN_PARAMS:
             continue
         flatten = row.index - 1
-        while flatten >= 0 and isinstance(spec.layers[flatten], _PASS_THROUGH):
+        while flatten >= 0 and isinstance(spec.layers[flatten], PASS_THROUGH):
             flatten -= 1
         if flatten < 0 or not isinstance(spec.layers[flatten], FlattenSpec):
             continue

@@ -16,9 +16,11 @@ from cnnviz import fields as f
 from cnnviz.errors import SpecError
 
 __all__ = [
+    "IDENTITY_AT_INFERENCE",
     "INTERPOLATIONS",
     "LAYER_TYPES",
     "LAYER_ALIASES",
+    "PASS_THROUGH",
     "LayerSpec",
     "Conv2DSpec",
     "SeparableConv2DSpec",
@@ -459,3 +461,12 @@ LAYER_ALIASES: dict[str, str] = {
     "GlobalMaxPool2D": "GlobalMaxPooling2D",
     "Convolution2DTranspose": "Conv2DTranspose",
 }
+
+# The identity at inference: what comes out is what went in (they act only in training).
+IDENTITY_AT_INFERENCE: tuple[type[LayerSpec], ...] = (DropoutSpec, SpatialDropout2DSpec)
+# Pass-through layers: the output has the input's shape and each value comes from the same
+# position's input alone, so no position is mixed with another.
+PASS_THROUGH: tuple[type[LayerSpec], ...] = (
+    *IDENTITY_AT_INFERENCE, ActivationSpec, BatchNormalizationSpec,
+    ReLUSpec, LeakyReLUSpec, ELUSpec, PReLUSpec,
+)

@@ -18,6 +18,7 @@ from cnnviz.urlcodec import decode_spec, encode_spec
 __all__ = [
     "DATASET_KEY",
     "DEFAULT_PRESET",
+    "FEATURE_IMAGE_KEY",
     "MAX_HISTORY",
     "RUNS_KEY",
     "SELECTED_KEY",
@@ -52,6 +53,7 @@ WORKSPACE_KEY = "cnnviz_workspace"  # the participant's stored workspace (cnnviz
 STORED_RUNS_KEY = "cnnviz_stored_runs"  # every stored run, interrupted ones too
 STORE_PROBLEM_KEY = "cnnviz_store_problem"  # why work is not being saved, if it is not
 SELECTED_KEY = "cnnviz_selected_layer"  # index of the layer whose settings are open
+FEATURE_IMAGE_KEY = "cnnviz_feature_image"  # an image the Train page hands to Feature maps
 DEFAULT_PRESET = "chollet-mnist-convnet"
 URL_PARAM = "arch"
 MAX_HISTORY = 100

@@ -28,11 +28,11 @@ from cnnviz.train.evaluation import (
     predicted_labels,
     wilson_interval,
 )
+from cnnviz.train.failure import EXPECTED_FAILURES, failure_message
 from cnnviz.train.loss_choice import (
     LossChoice,
     choose_loss,
     final_activation,
-    fix_output_layer,
 )
 from cnnviz.train.preparation import (
     check_training_limits,
@@ -76,6 +76,7 @@ __all__ = [
     "BuiltinDataset",
     "CurvePoint",
     "DatasetSource",
+    "EXPECTED_FAILURES",
     "EpochWeightsCallable",
     "Evaluation",
     "LocalBackend",
@@ -108,9 +109,9 @@ __all__ = [
     "check_training_limits",
     "choose_loss",
     "evaluate_predictions",
+    "failure_message",
     "final_activation",
     "fit_dataset_to_input",
-    "fix_output_layer",
     "pair_indices",
     "predicted_labels",
     "split_training_data",

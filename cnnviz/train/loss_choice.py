@@ -2,7 +2,8 @@
 
 Labels are class numbers 0..k-1, so the loss is a *sparse* cross-entropy. Whether it
 receives probabilities or raw scores (`from_logits`) depends on the last activation.
-When the output does not fit the classes, the choice says so and offers a fixed spec.
+When the output does not fit the classes, the choice says so and offers the fixed spec
+of `cnnviz.advice.output_layer_fix`, the same fix the Build page offers.
 """
 
 from __future__ import annotations
@@ -11,22 +12,15 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from cnnviz.layers import (
-    ActivationSpec,
-    DenseSpec,
-    DropoutSpec,
-    FlattenSpec,
-    SoftmaxSpec,
-    SpatialDropout2DSpec,
-)
+from cnnviz.advice import output_layer_fix, output_layer_index
+from cnnviz.layers import SoftmaxSpec
 from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
 
-__all__ = ["LossChoice", "choose_loss", "fix_output_layer", "final_activation"]
+__all__ = ["LossChoice", "choose_loss", "final_activation"]
 
 _SPARSE = "sparse_categorical_crossentropy"
 _BINARY = "binary_crossentropy"
-_PASS_THROUGH = (DropoutSpec, SpatialDropout2DSpec)  # identity at inference
 
 
 @dataclass(frozen=True)
@@ -69,17 +63,9 @@ class LossChoice:
         return f"{self.loss}{logits}"
 
 
-def _last_producer(spec: ModelSpec) -> int | None:
-    """Index of the last layer that is not an inference no-op (dropout), or None."""
-    for index in range(len(spec.layers) - 1, -1, -1):
-        if not isinstance(spec.layers[index], _PASS_THROUGH):
-            return index
-    return None
-
-
 def final_activation(spec: ModelSpec) -> str | None:
     """The activation the model's output goes through last (None: raw scores)."""
-    index = _last_producer(spec)
+    index = output_layer_index(spec)
     if index is None:
         return None
     layer = spec.layers[index]
@@ -89,40 +75,11 @@ def final_activation(spec: ModelSpec) -> str | None:
     return activation if isinstance(activation, str) else None
 
 
-def fix_output_layer(spec: ModelSpec, num_classes: int) -> ModelSpec:
-    """The spec ending in `num_classes` softmax outputs, changing as little as possible."""
-    layers = list(spec.layers)
-    summary = summarize(spec)
-    producer = _last_producer(spec)
-    if len(summary.output_shape) != 1 or producer is None:
-        if len(summary.output_shape) != 1:
-            layers.append(FlattenSpec())
-        layers.append(DenseSpec(units=num_classes, activation="softmax"))
-        return spec.replace_layers(layers)
-    last = layers[producer]
-    if isinstance(last, DenseSpec):
-        layers[producer] = dataclasses.replace(last, units=num_classes, activation="softmax")
-        return spec.replace_layers(layers)
-    if isinstance(last, ActivationSpec):
-        layers[producer] = dataclasses.replace(last, activation="softmax")
-        dense = _last_producer(spec.replace_layers(layers[:producer]))
-        before = layers[dense] if dense is not None else None
-        if dense is not None and isinstance(before, DenseSpec):
-            layers[dense] = dataclasses.replace(before, units=num_classes)
-            return spec.replace_layers(layers)
-        if summary.output_shape[0] == num_classes:
-            return spec.replace_layers(layers)
-        layers[producer] = dataclasses.replace(last, activation=None)
-    layers.append(DenseSpec(units=num_classes, activation="softmax"))
-    return spec.replace_layers(layers)
-
-
 def _with_fix(choice: LossChoice, spec: ModelSpec, num_classes: int) -> LossChoice:
-    fixed = fix_output_layer(spec, num_classes)
-    if not summarize(fixed).ok or fixed == spec:
+    fix = output_layer_fix(spec, num_classes)
+    if fix is None:
         return choice
-    label = f"End the model with {num_classes} softmax outputs, one per class"
-    return dataclasses.replace(choice, fixed_spec=fixed, fix_label=label)
+    return dataclasses.replace(choice, fixed_spec=fix.apply(spec), fix_label=fix.label)
 
 
 def choose_loss(spec: ModelSpec, num_classes: int) -> LossChoice:

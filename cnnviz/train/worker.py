@@ -21,10 +21,10 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
-from cnnviz.data import Dataset, DatasetError
-from cnnviz.errors import LimitError, SpecError
+from cnnviz.data import Dataset
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
+from cnnviz.train.failure import failure_message
 from cnnviz.train.progress import EpochWeightsCallable, ProgressCallable, StopSignal
 from cnnviz.train.run import TrainingResult
 from cnnviz.train.settings import TrainingError, TrainingSettings
@@ -33,14 +33,6 @@ __all__ = ["WORKER_NICENESS", "TrainingWorker", "WorkerPool", "train_in_worker",
 
 WORKER_NICENESS: Final = 10  # the pages' script runs come first when the CPU is short
 _POLL_SECONDS: Final = 0.2
-
-
-def _failure(error: BaseException) -> str:
-    if isinstance(error, (TrainingError, DatasetError, SpecError, LimitError)):
-        return str(error)
-    if isinstance(error, MemoryError):
-        return "The training ran out of memory. A smaller batch size, model or dataset helps."
-    return f"Training failed unexpectedly ({type(error).__name__}: {error})."
 
 
 def _serve(connection: Connection) -> None:
@@ -93,7 +85,7 @@ def _serve(connection: Connection) -> None:
             weights = result.model.get_weights()
             connection.send(("done", dataclasses.replace(result, model=None), weights))
         except Exception as error:  # the server shows the message; the worker lives on
-            connection.send(("failed", _failure(error)))
+            connection.send(("failed", failure_message(error)))
         finally:
             keras.backend.clear_session()
 

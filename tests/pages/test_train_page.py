@@ -12,9 +12,8 @@ from streamlit.testing.v1 import AppTest
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
 from cnnviz.spec import ModelSpec
 from cnnviz.train import TrainedModel, TrainingRun, concurrency
-from ui.state import RUNS_KEY, SPEC_KEY, TRAINED_KEY
+from ui.state import FEATURE_IMAGE_KEY, RUNS_KEY, SPEC_KEY, TRAINED_KEY
 from ui.train.job import JOB_KEY, TrainingJob
-from ui.train.results import FEATURE_IMAGE_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ModelSpec((8, 8, 1), (Conv2DSpec(filters=8, kernel_size=3, activation="relu"),

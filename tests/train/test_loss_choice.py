@@ -4,11 +4,12 @@ import dataclasses
 
 from training_data import tiny_spec
 
+from cnnviz.advice import fix_output_layer
 from cnnviz.layers import ActivationSpec, Conv2DSpec, DenseSpec, DropoutSpec, FlattenSpec
 from cnnviz.presets import get_preset
 from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
-from cnnviz.train import choose_loss, final_activation, fix_output_layer
+from cnnviz.train import choose_loss, final_activation
 
 
 def _with_last(spec: ModelSpec, *layers: object) -> ModelSpec:

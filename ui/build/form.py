@@ -15,10 +15,10 @@ import streamlit as st
 
 from cnnviz import fields as f
 from cnnviz.advice import config_fixes
+from cnnviz.edits import replace_layer
 from cnnviz.layers import INTERPOLATIONS, LayerSpec
 from cnnviz.spec import ModelSpec, SpecError, layer_from_dict
 from ui.build.layer_help import field_help
-from ui.build.stack_ops import replace_layer
 from ui.state import current_spec, refresh_widgets, set_spec, widget_epoch
 
 __all__ = ["DRAFT_KEY", "draft_error", "layer_settings"]

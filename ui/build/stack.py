@@ -9,19 +9,13 @@ from typing import Any
 import streamlit as st
 
 from cnnviz.advice import Advice
+from cnnviz.edits import delete_layer, duplicate_layer, insert_layer, move_layer
 from cnnviz.layers import LAYER_TYPES
 from cnnviz.shapes import ModelSummary
 from cnnviz.spec import ModelSpec, SpecError
 from ui.build.advice import shown_advice, shown_advice_is_current
 from ui.build.layer_help import LAYER_HINTS
-from ui.build.stack_ops import (
-    apply_action,
-    card_fixes,
-    delete_layer,
-    duplicate_layer,
-    insert_layer,
-    move_layer,
-)
+from ui.build.stack_ops import apply_action, card_fixes
 from ui.build.stack_ops import new_layer as make_layer
 from ui.lesson import allowed_layer_types
 from ui.state import current_spec, selected_layer, set_selected_layer, set_spec, show_notice

@@ -1,17 +1,16 @@
-"""Edits of the layer stack — insert, move, delete, duplicate — and the drag-and-drop actions.
+"""The drag-and-drop actions on the layer stack, and what a freshly dropped layer holds.
 
-Plain functions of `ModelSpec`, no Streamlit: the buttons, the drag-and-drop component and
-the tests all go through them. An action from the browser is untrusted data; anything
-malformed is a `SpecError`.
+Plain functions of `ModelSpec`, no Streamlit. The edits themselves are `cnnviz.edits`. An
+action from the browser is untrusted data; anything malformed is a `SpecError`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cnnviz.advice import Advice
+from cnnviz.edits import delete_layer, duplicate_layer, insert_layer, layer_position, move_layer
 from cnnviz.layers import LAYER_TYPES, LayerSpec
 from cnnviz.spec import ModelSpec, SpecError, layer_from_dict
 
@@ -19,12 +18,7 @@ __all__ = [
     "NEW_LAYER_CONFIG",
     "apply_action",
     "card_fixes",
-    "delete_layer",
-    "duplicate_layer",
-    "insert_layer",
-    "move_layer",
     "new_layer",
-    "replace_layer",
 ]
 
 # What a freshly dropped layer starts with: Keras's defaults plus the required arguments.
@@ -60,50 +54,10 @@ def new_layer(class_name: str) -> LayerSpec:
     return layer_from_dict({"class_name": class_name, "config": config})
 
 
-def _position(spec: ModelSpec, index: Any, *, allow_end: bool = False) -> int:
-    last = len(spec.layers) if allow_end else len(spec.layers) - 1
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= last:
-        raise SpecError(
-            f"must be a layer position from 0 to {last}", field="index", received=index
-        )
-    return index
-
-
-def insert_layer(spec: ModelSpec, index: int, layer: LayerSpec) -> ModelSpec:
-    at = _position(spec, index, allow_end=True)
-    return spec.replace_layers((*spec.layers[:at], layer, *spec.layers[at:]))
-
-
-def delete_layer(spec: ModelSpec, index: int) -> ModelSpec:
-    at = _position(spec, index)
-    return spec.replace_layers(spec.layers[:at] + spec.layers[at + 1 :])
-
-
-def move_layer(spec: ModelSpec, source: int, target: int) -> ModelSpec:
-    """The layer at `source` taken out and put back at `target` (a position after removal)."""
-    start = _position(spec, source)
-    end = _position(spec, target)
-    layers = list(spec.layers)
-    layers.insert(end, layers.pop(start))
-    return spec.replace_layers(layers)
-
-
-def duplicate_layer(spec: ModelSpec, index: int) -> ModelSpec:
-    """A copy right after the layer; a copy takes Keras's automatic name (names are unique)."""
-    at = _position(spec, index)
-    copy = dataclasses.replace(spec.layers[at], name=None)
-    return insert_layer(spec, at + 1, copy)
-
-
-def replace_layer(spec: ModelSpec, index: int, layer: LayerSpec) -> ModelSpec:
-    at = _position(spec, index)
-    return spec.replace_layers((*spec.layers[:at], layer, *spec.layers[at + 1 :]))
-
-
 def _card_fix(spec: ModelSpec, action: Mapping[str, Any],
               advice: Sequence[Advice]) -> tuple[ModelSpec, int | None]:
     """A fix button on a card: fix number `fix` of the advice shown on layer `index`."""
-    index = _position(spec, action.get("index"))
+    index = layer_position(spec, action.get("index"))
     shown = next((item for item in advice if item.layer_index == index), None)
     number = action.get("fix")
     if shown is None or not isinstance(number, int) or not 0 <= number < len(shown.fixes):
@@ -130,20 +84,20 @@ def apply_action(spec: ModelSpec, action: Any,
         if class_name not in LAYER_TYPES:
             raise SpecError("is not a layer type cnnviz supports", field="class_name",
                             received=class_name)
-        index = _position(spec, action.get("index"), allow_end=True)
+        index = layer_position(spec, action.get("index"), allow_end=True)
         return insert_layer(spec, index, new_layer(str(class_name))), index
     if op == "move":
-        target = _position(spec, action.get("to"))
+        target = layer_position(spec, action.get("to"))
         return move_layer(spec, action.get("from"), target), target  # type: ignore[arg-type]
     if op == "delete":
-        index = _position(spec, action.get("index"))
+        index = layer_position(spec, action.get("index"))
         remaining = len(spec.layers) - 1
         return delete_layer(spec, index), (min(index, remaining - 1) if remaining else None)
     if op == "duplicate":
-        index = _position(spec, action.get("index"))
+        index = layer_position(spec, action.get("index"))
         return duplicate_layer(spec, index), index + 1
     if op == "select":
-        return spec, _position(spec, action.get("index"))
+        return spec, layer_position(spec, action.get("index"))
     if op == "fix":
         return _card_fix(spec, action, advice)
     raise SpecError("is not a stack action", field="op", received=op,

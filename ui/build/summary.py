@@ -12,8 +12,8 @@ import streamlit as st
 from cnnviz.advice import Advice
 from cnnviz.shapes import BYTES_PER_VALUE, ModelSummary, readable_size
 from cnnviz.spec import ModelSpec
-from ui.table_widths import fitted_widths
 from ui.build.text_block import text_block
+from ui.table_widths import fitted_widths
 
 __all__ = [
     "budget_badges",

@@ -17,10 +17,9 @@ from cnnviz.errors import LimitError
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
 from ui.featuremaps.state import kept_widget
-from ui.state import DATASET_KEY
+from ui.state import DATASET_KEY, FEATURE_IMAGE_KEY
 
 __all__ = [
-    "FEATURE_IMAGE_KEY",
     "ChosenImage",
     "choose_image",
     "model_view",
@@ -28,7 +27,6 @@ __all__ = [
     "shown_picture",
 ]
 
-FEATURE_IMAGE_KEY: Final = "cnnviz_feature_image"  # set by the Train page
 SAMPLE, UPLOAD, CAMERA, DRAW, HANDED = (
     "Dataset sample", "Upload", "Camera", "Draw a digit", "From the Train page",
 )  # fmt: skip

@@ -19,16 +19,16 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.archfile import dump_architecture
-from cnnviz.data import Dataset, DatasetError
+from cnnviz.data import Dataset
 from cnnviz.errors import LimitError, StoreError
 from cnnviz.limits import check_workspace_bytes
-from cnnviz.spec import ModelSpec, SpecError
+from cnnviz.spec import ModelSpec
 from cnnviz.store import Store
 from cnnviz.train import (
     QueueCancelled,
-    TrainingError,
     TrainingProgress,
     TrainingSettings,
+    failure_message,
     training_slots,
 )
 from ui.state import RUNS_KEY, TRAINED_KEY, show_notice
@@ -178,11 +178,8 @@ class TrainingJob:
             self.state = "stopped" if self.result.stopped else "finished"
         except QueueCancelled:
             self.state = "cancelled"
-        except (TrainingError, DatasetError, SpecError, LimitError) as error:
-            self.error, self.state = str(error), "failed"
         except Exception as error:  # the page must show a message, never a traceback
-            self.error = f"Training failed unexpectedly ({type(error).__name__}: {error})."
-            self.state = "failed"
+            self.error, self.state = failure_message(error), "failed"
         if self.state in ("cancelled", "failed") and self.recorder is not None:
             self.recorder.discard()
 

@@ -9,13 +9,13 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.train import pair_indices
+from ui.state import FEATURE_IMAGE_KEY
 from ui.train.charts import confusion_figure, curves_figure, per_class_figure
 from ui.train.data import enlarged
 from ui.train.job import RESULT_KEY, ShownResult
 
-__all__ = ["FEATURE_IMAGE_KEY", "FEATURE_PAGE", "results_section"]
+__all__ = ["FEATURE_PAGE", "results_section"]
 
-FEATURE_IMAGE_KEY: Final = "cnnviz_feature_image"  # read by the Feature maps page
 FEATURE_PAGE: Final = "pages/3_Feature_maps.py"
 _TRUE_KEY, _PRED_KEY, _CLICK_KEY = "train_pair_true", "train_pair_pred", "train_pair_click"
 _GALLERY_MAX: Final = 24
