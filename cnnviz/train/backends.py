@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from cnnviz.data import Dataset, DatasetError
-from cnnviz.errors import LimitError, SpecError
 from cnnviz.settings import Settings, get_settings
 from cnnviz.spec import ModelSpec
+from cnnviz.train.failure import failure_message
 from cnnviz.train.progress import EpochWeightsCallable, ProgressCallable, StopSignal
 from cnnviz.train.settings import TrainingError, TrainingSettings
 
@@ -258,14 +258,6 @@ class _AskedToStop:
         return self.answer
 
 
-def _failure(error: BaseException) -> str:
-    if isinstance(error, (TrainingError, DatasetError, SpecError, LimitError)):
-        return str(error)
-    if isinstance(error, MemoryError):
-        return "The training ran out of memory. A smaller batch size, model or dataset helps."
-    return f"Training failed unexpectedly ({type(error).__name__}: {error})."
-
-
 def _train_on_worker(
     spec_dict: dict[str, Any],
     data: Dataset | BuiltinDataset,
@@ -312,7 +304,7 @@ def _train_on_worker(
             result.model.get_weights(),
         )
     except Exception as error:  # the caller shows the message; the worker lives on
-        outcome = ("failed", _failure(error), None)
+        outcome = ("failed", failure_message(error), None)
     finally:
         keras.backend.clear_session()
     ray.get(last[0])  # every message is in the mailbox before the result is
