@@ -2,7 +2,7 @@
 
     cnnviz train (FILE.json | --preset NAME) --dataset SOURCE [--epochs N] [--batch-size N]
         [--optimizer NAME] [--learning-rate X] [--validation-split X] [--seed N]
-        [--out DIR] [--json]
+        [--out DIR] [--json] [--backend local|ray] [--ray-address ADDR]
 
 Progress goes to stderr; with `--json` the last line of stdout is one JSON object.
 The data is resized/converted to the model's input. Ctrl-C stops after the current
@@ -21,6 +21,7 @@ from typing import Any
 
 from cnnviz.cli import CliError, add_architecture_arguments, read_spec
 from cnnviz.errors import LimitError
+from cnnviz.settings import TRAINING_BACKENDS, get_settings
 from cnnviz.train import OPTIMIZERS, SCHEDULES, TrainingError, TrainingProgress, TrainingSettings
 
 __all__ = ["register", "run"]
@@ -64,6 +65,15 @@ def register(subparsers: Any) -> None:
         "metadata.json and model.keras",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="end stdout with one JSON line")
+    parser.add_argument(
+        "--backend", choices=TRAINING_BACKENDS, default=None,
+        help="where to train: local (this process) or ray (a task on the Ray cluster at "
+        "--ray-address); default: the training_backend setting",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ray-address", metavar="ADDR", default=None,
+        help="the Ray cluster's head, host:port; default: the ray_address setting",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -127,7 +137,13 @@ def _finite(values: list[float]) -> list[float | None]:
 def run(args: argparse.Namespace) -> int:
     from cnnviz.bundle import write_bundle_folder
     from cnnviz.data import DatasetError, load_any
-    from cnnviz.train import choose_loss, fit_dataset_to_input, train
+    from cnnviz.train import (
+        builtin_source,
+        choose_loss,
+        fit_dataset_to_input,
+        train,
+        training_backend,
+    )
 
     spec = read_spec(args)
     settings = _settings(args)
@@ -146,7 +162,15 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     previous = _stop_on_interrupt(stop)
     try:
-        result = train(spec, fitted, settings, progress=_StderrReporter(), stop_event=stop)
+        if (args.backend or get_settings().training_backend) == "ray":
+            result = training_backend("ray", ray_address=args.ray_address).train(
+                spec, fitted, settings, progress=_StderrReporter(), stop_event=stop,
+                source=builtin_source(dataset),
+                on_placed=lambda node: print(f"training on the Ray node at {node}",
+                                             file=sys.stderr),
+            )  # fmt: skip
+        else:  # here, in this process: no pages to keep responsive
+            result = train(spec, fitted, settings, progress=_StderrReporter(), stop_event=stop)
     except (TrainingError, LimitError) as error:
         raise CliError(str(error)) from None
     finally:

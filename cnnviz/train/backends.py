@@ -350,13 +350,14 @@ class RayBackend:
             if self._mailbox is None:
                 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+                # On this driver's own node: losing a training's node never loses its mail.
                 here = ray.get_runtime_context().get_node_id()
                 self._mailbox = (
                     ray.remote(_Mailbox)
                     .options(
                         num_cpus=0,
                         max_restarts=0,
-                        scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=True),
+                        scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False),
                     )  # fmt: skip
                     .remote()
                 )

@@ -7,6 +7,7 @@ cannot start here, unless CNNVIZ_REQUIRE_RAY=1.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -20,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cnnviz.archfile import dump_architecture
+from cnnviz.cli import main
 from cnnviz.data import load_dataset
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
 from cnnviz.spec import ModelSpec
@@ -165,6 +168,21 @@ def test_a_training_asking_for_the_custom_resource_runs_on_the_second_node(
     )  # fmt: skip
     assert placed == [SECOND_IP]
     assert epochs == [1] and result.epochs_completed == 1
+
+
+def test_the_command_line_trains_on_ray_as_it_trains_here(
+    cluster: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    architecture = tmp_path / "small.json"
+    architecture.write_text(dump_architecture(_spec()))
+    common = ["train", str(architecture), "--dataset", "digits", "--epochs", "1", "--json",
+              "--batch-size", "16", "--learning-rate", "0.01"]  # fmt: skip
+    assert main([*common, "--backend", "ray", "--ray-address", cluster]) == 0
+    on_ray = capsys.readouterr()
+    assert main([*common, "--backend", "local"]) == 0
+    here = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert json.loads(on_ray.out.splitlines()[-1])["test_accuracy"] == here["test_accuracy"]
+    assert "training on the Ray node at 127.0.0." in on_ray.err
 
 
 def _second_node_processes() -> list[int]:
