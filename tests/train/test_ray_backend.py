@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cnnviz.train
 from cnnviz.archfile import dump_architecture
 from cnnviz.cli import main
 from cnnviz.data import load_dataset
@@ -28,6 +29,7 @@ from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
 from cnnviz.spec import ModelSpec
 from cnnviz.train import TrainingError, TrainingProgress, TrainingSettings, predicted_labels
 from cnnviz.train.backends import LocalBackend, RayBackend, builtin_source, ray_init_arguments
+from ui.train.job import TrainingJob
 
 HEAD_IP, SECOND_IP = "127.0.0.2", "127.0.0.3"
 RAY = str(Path(sys.executable).with_name("ray"))
@@ -210,21 +212,41 @@ def _second_node_processes() -> list[int]:
     return [int(pid) for pid in children] + raylets
 
 
-def test_killing_the_second_node_mid_training_is_a_clear_training_error(cluster: str) -> None:
-    killed = threading.Event()
+def _job_on(settings: TrainingSettings) -> TrainingJob:
+    """The app's training job (what the Train page polls) on the small digits model."""
+    digits = load_dataset("digits")
+    job = TrainingJob(spec=_spec(), dataset=digits, settings=settings)
+    job.source = builtin_source(digits)
+    job.thread = threading.Thread(target=job.run, daemon=True)
+    return job
 
-    def kill_once(progress: TrainingProgress) -> None:
-        if not killed.is_set():
-            killed.set()
-            for pid in _second_node_processes():
-                os.kill(pid, signal.SIGKILL)
 
-    with pytest.raises(TrainingError, match="lost") as caught:
-        RayBackend(cluster, resources={"second_node": 1}).train(
-            _spec(), load_dataset("digits"),
-            TrainingSettings(epochs=50, batch_size=8, learning_rate=0.001),
-            progress=kill_once, report_every=1,
-        )  # fmt: skip
-    assert killed.is_set() and SECOND_IP in str(caught.value)
-    after = RayBackend(cluster).train(_spec(), load_dataset("digits"), SETTINGS)
-    assert after.epochs_completed == 1  # the head still trains
+def test_the_app_job_trains_through_the_configured_backend(
+    cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cnnviz.train, "training_backend", lambda: RayBackend(cluster))
+    job = _job_on(SETTINGS)
+    job.run()
+    assert job.state == "finished" and job.progress is not None
+    assert job.result.epochs_completed == 1 and job.x_test is not None
+
+
+def test_killing_the_second_node_mid_training_is_a_clear_message_in_the_app(
+    cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_second = RayBackend(cluster, resources={"second_node": 1})
+    monkeypatch.setattr(cnnviz.train, "training_backend", lambda: on_second)
+    job = _job_on(TrainingSettings(epochs=50, batch_size=8, learning_rate=0.001))
+    assert job.thread is not None
+    job.thread.start()
+    while job.progress is None and job.thread.is_alive():
+        job.thread.join(0.1)
+    for pid in _second_node_processes():
+        os.kill(pid, signal.SIGKILL)
+    job.thread.join(180)
+    assert job.state == "failed" and job.error is not None
+    assert "lost" in job.error and SECOND_IP in job.error
+    monkeypatch.setattr(cnnviz.train, "training_backend", lambda: RayBackend(cluster))
+    after = _job_on(SETTINGS)
+    after.run()
+    assert after.state == "finished"  # the rest of the cluster still trains

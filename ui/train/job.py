@@ -22,12 +22,16 @@ from cnnviz.archfile import dump_architecture
 from cnnviz.data import Dataset
 from cnnviz.errors import LimitError, StoreError
 from cnnviz.limits import check_workspace_bytes
+from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
 from cnnviz.store import Store
 from cnnviz.train import (
+    DatasetSource,
     QueueCancelled,
     TrainingProgress,
     TrainingSettings,
+    UploadedDataset,
+    builtin_source,
     failure_message,
     training_slots,
 )
@@ -140,6 +144,7 @@ class TrainingJob:
     collected: bool = False
     thread: threading.Thread | None = None
     recorder: RunRecorder | None = None
+    source: DatasetSource | None = None  # where the ray backend finds the same data
 
     @property
     def active(self) -> bool:
@@ -161,17 +166,18 @@ class TrainingJob:
             self.recorder.epoch(epochs_done, weights, history)
 
     def run(self) -> None:
-        from cnnviz.train import fit_dataset_to_input, train_in_worker
+        from cnnviz.train import fit_dataset_to_input, training_backend
 
         try:
             with training_slots().slot(cancel=self.stop_event, on_wait=self._queued):
                 self.state = "running"
                 fitted = fit_dataset_to_input(self.dataset, self.spec.input_shape)
                 self.x_test = fitted.x_test
-                self.result = train_in_worker(
+                self.result = training_backend().train(
                     self.spec, fitted, self.settings,
                     progress=self._progress, stop_event=self.stop_event,
                     epoch_weights=self._epoch_weights if self.recorder is not None else None,
+                    source=self.source,
                 )  # fmt: skip
             if self.recorder is not None:
                 self.recorder.finish(self.result)
@@ -206,10 +212,21 @@ def start_training(spec: ModelSpec, dataset: Dataset,
         return None
     job = TrainingJob(spec=spec, dataset=dataset, settings=settings)
     job.recorder = _recorder(spec, dataset, settings)
+    job.source = _dataset_source(dataset)
     job.thread = threading.Thread(target=job.run, name="cnnviz-training", daemon=True)
     st.session_state[JOB_KEY] = job
     job.thread.start()
     return job
+
+
+def _dataset_source(dataset: Dataset) -> DatasetSource | None:
+    """For the ray backend: a built-in's name and seed, or a kept upload's content hash."""
+    if get_settings().training_backend != "ray":
+        return None
+    from ui.train.data import upload_hash
+
+    kept = upload_hash(dataset)
+    return builtin_source(dataset) or (UploadedDataset(kept) if kept else None)
 
 
 def _recorder(spec: ModelSpec, dataset: Dataset,
