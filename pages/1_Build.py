@@ -14,7 +14,7 @@ from ui.build.io import architecture_files, history_buttons, input_and_presets
 from ui.build.stack import layer_stack, stack_buttons
 from ui.build.summary import budget_badges, layer_arithmetic, summary_table
 from ui.entry import run_through_app
-from ui.state import RUNS_KEY, current_spec, selected_layer, sync_url, take_notice
+from ui.state import current_spec, selected_layer, session_runs, sync_url, take_notice
 
 run_through_app()  # a reload of this page's URL on a fresh server
 
@@ -29,7 +29,7 @@ with history:
     history_buttons()
 if notice := take_notice():
     st.warning(notice, icon=":material/warning:")
-budget_badges(summary, st.session_state.get(RUNS_KEY), settings.max_params)
+budget_badges(summary, session_runs(), settings.max_params)
 input_and_presets(spec)
 
 stack_column, layer_column = st.columns([1, 1], gap="large")

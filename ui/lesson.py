@@ -115,22 +115,26 @@ def locked_optimizer() -> tuple[str, float | None] | None:
 
 
 def _load(lesson: Lesson) -> None:
-    from ui.state import DATASET_KEY, set_spec, show_notice
+    from ui.state import (
+        DATASET_KEY,
+        TRAIN_SETTING_WIDGET_KEYS,
+        learning_rate_widget_key,
+        set_spec,
+        show_notice,
+    )
 
     spec = lesson.spec()
     if spec is not None:
         set_spec(spec)  # the participant's own model goes to the undo history
     if lesson.dataset_name:
         st.session_state[DATASET_KEY] = lesson.dataset_name
-    settings = lesson.settings
-    for widget, name in (("train_epochs", "epochs"), ("train_batch_size", "batch_size"),
-                         ("train_optimizer", "optimizer"), ("train_seed", "seed"),
-                         ("train_validation_split", "validation_split"),
-                         ("train_schedule", "schedule")):
-        if name in settings:
-            st.session_state[widget] = settings[name]
-    if settings.get("learning_rate") and settings.get("optimizer"):
-        st.session_state[f"train_lr_{settings['optimizer']}"] = float(settings["learning_rate"])
+    training = lesson.settings
+    for name, widget in TRAIN_SETTING_WIDGET_KEYS.items():
+        if name in training:
+            st.session_state[widget] = training[name]
+    if training.get("learning_rate") and training.get("optimizer"):
+        key = learning_rate_widget_key(training["optimizer"])
+        st.session_state[key] = float(training["learning_rate"])
     st.session_state[_LOADED_KEY] = lesson.version
     if spec is not None:
         show_notice("The lesson is loaded. Your own model is one Undo away on the Build page.")

@@ -1,5 +1,8 @@
 """Session-state keys and accessors shared by the pages. Plain data only, one session each.
 
+Every key that more than one module reads or writes is here, with the typed record it
+holds; a key only one module uses stays private to that module.
+
 The architecture lives under `SPEC_KEY` (no widget owns it, so page switches keep it),
 with an undo/redo history, and is mirrored into the page URL (`?arch=…`) so that a reload
 or a shared link opens the same model.
@@ -7,61 +10,120 @@ or a shared link opens the same model.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
 import streamlit as st
 
 from cnnviz.errors import LimitError
 from cnnviz.limits import check_layers
 from cnnviz.presets import get_preset
 from cnnviz.spec import ModelSpec, SpecError
+from cnnviz.train import TrainedModel, TrainingRun
 from cnnviz.urlcodec import decode_spec, encode_spec
 
 __all__ = [
     "DATASET_KEY",
     "DEFAULT_PRESET",
     "FEATURE_IMAGE_KEY",
+    "JOB_KEY",
     "MAX_HISTORY",
+    "RESULT_KEY",
     "RUNS_KEY",
     "SELECTED_KEY",
     "SPEC_KEY",
     "STORED_RUNS_KEY",
     "STORE_PROBLEM_KEY",
     "TRAINED_KEY",
+    "TRAIN_SETTING_WIDGET_KEYS",
     "URL_PARAM",
     "WORKSPACE_KEY",
+    "HandedImage",
     "adopt_saved_spec",
     "can_redo",
     "can_undo",
     "current_spec",
     "ensure_defaults",
+    "hand_image",
+    "handed_image",
+    "learning_rate_widget_key",
     "redo",
     "refresh_widgets",
     "selected_layer",
+    "session_runs",
     "set_selected_layer",
     "set_spec",
     "show_notice",
     "sync_url",
     "take_notice",
+    "trained_model",
     "undo",
     "widget_epoch",
 ]
 
 SPEC_KEY = "cnnviz_spec"  # the session's ModelSpec; no widget owns this key
-TRAINED_KEY = "cnnviz_trained"  # the model trained in this session, with what it was trained on
-RUNS_KEY = "cnnviz_runs"  # every training run of this session
+TRAINED_KEY = "cnnviz_trained"  # TrainedModel: this session's model, with what it learned on
+RUNS_KEY = "cnnviz_runs"  # list[TrainingRun]: every training run of this session
+JOB_KEY = "cnnviz_training_job"  # ui.train.job.TrainingJob: the session's training
+RESULT_KEY = "cnnviz_training_result"  # ui.train.job.ShownResult: the last finished training
 DATASET_KEY = "cnnviz_dataset_name"
 WORKSPACE_KEY = "cnnviz_workspace"  # the participant's stored workspace (cnnviz.store)
 STORED_RUNS_KEY = "cnnviz_stored_runs"  # every stored run, interrupted ones too
 STORE_PROBLEM_KEY = "cnnviz_store_problem"  # why work is not being saved, if it is not
 SELECTED_KEY = "cnnviz_selected_layer"  # index of the layer whose settings are open
-FEATURE_IMAGE_KEY = "cnnviz_feature_image"  # an image the Train page hands to Feature maps
+FEATURE_IMAGE_KEY = "cnnviz_feature_image"  # HandedImage: from the Train page to Feature maps
 DEFAULT_PRESET = "chollet-mnist-convnet"
 URL_PARAM = "arch"
 MAX_HISTORY = 100
+# The Train page's settings widgets, by TrainingSettings field (a lesson sets them too).
+TRAIN_SETTING_WIDGET_KEYS: Final = {
+    "optimizer": "train_optimizer", "batch_size": "train_batch_size",
+    "epochs": "train_epochs", "validation_split": "train_validation_split",
+    "seed": "train_seed", "schedule": "train_schedule",
+}
 
 _PAST_KEY = "cnnviz_history_past"
 _FUTURE_KEY = "cnnviz_history_future"
 _EPOCH_KEY = "cnnviz_widget_epoch"  # bumped when the spec changes from outside its widgets
 _NOTICE_KEY = "cnnviz_notice"
+
+
+def learning_rate_widget_key(optimizer: str) -> str:
+    """The learning-rate widget's key: one per optimizer, each keeping its own rate."""
+    return f"train_lr_{optimizer}"
+
+
+@dataclass(frozen=True, eq=False)
+class HandedImage:
+    """An image the Train page hands to the Feature maps page (under `FEATURE_IMAGE_KEY`)."""
+
+    array: np.ndarray  # height × width × channels, as the model saw it
+    label: str  # its true class
+    source: str  # where it came from, e.g. "test set #12"
+
+
+def hand_image(image: HandedImage) -> None:
+    st.session_state[FEATURE_IMAGE_KEY] = image
+
+
+def handed_image() -> HandedImage | None:
+    image = st.session_state.get(FEATURE_IMAGE_KEY)
+    return image if isinstance(image, HandedImage) else None
+
+
+def trained_model() -> TrainedModel | None:
+    """The model trained (or loaded from a bundle or the store) in this session, if any."""
+    record = st.session_state.get(TRAINED_KEY)
+    return record if isinstance(record, TrainedModel) else None
+
+
+def session_runs() -> list[TrainingRun]:
+    """This session's training runs, oldest first."""
+    runs = st.session_state.get(RUNS_KEY)
+    if not isinstance(runs, (list, tuple)):
+        return []
+    return [run for run in runs if isinstance(run, TrainingRun)]
 
 
 def _spec_from_url() -> ModelSpec | None:

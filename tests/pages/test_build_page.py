@@ -18,6 +18,7 @@ from cnnviz.archfile import dump_architecture
 from cnnviz.presets import PRESETS, get_preset
 from cnnviz.shapes import readable_size, summarize
 from cnnviz.spec import ModelSpec, SpecError
+from cnnviz.train import TrainingRun, TrainingSettings
 from cnnviz.urlcodec import encode_spec
 from ui.build.cube_svg import blocks, cube_svg
 from ui.build.stack import stack_rows
@@ -326,7 +327,11 @@ def test_a_damaged_link_opens_the_default_model_and_says_so() -> None:
 def test_time_per_epoch_appears_once_a_run_is_recorded() -> None:
     at = _app()
     assert _metric(at, "Time per epoch") == "—"
-    at.session_state[RUNS_KEY] = [{"seconds_per_epoch": "n/a"}, {"seconds_per_epoch": 2.5}]
+    run = TrainingRun(run_id=1, architecture=_spec(at), settings=TrainingSettings(),
+                      dataset_name="shapes", history={}, test_accuracy=0.5, test_loss=1.0,
+                      params=0, seconds_per_epoch=2.5, epochs_completed=1, stopped=False,
+                      test_images=10)
+    at.session_state[RUNS_KEY] = [{"seconds_per_epoch": "n/a"}, run]
     at.run()
     assert _metric(at, "Time per epoch") == "2.5 s"
 

@@ -22,7 +22,7 @@ from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
 from cnnviz.train import TrainedModel
 from ui.featuremaps.render import mosaics_zip_factory
-from ui.state import SPEC_KEY, TRAINED_KEY
+from ui.state import FEATURE_IMAGE_KEY, SPEC_KEY, TRAINED_KEY, HandedImage
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "3_Feature_maps.py")
 TIMEOUT = 240
@@ -94,8 +94,8 @@ def test_a_model_trained_for_another_architecture_is_not_used() -> None:
 def test_an_image_handed_over_by_the_train_page_is_shown_first() -> None:
     array = np.zeros((32, 32, 3), dtype=np.float32)
     array[8:24, 8:24, 0] = 1.0
-    handed = {"array": array, "label": "a red square", "source": "Train page"}
-    app = _page(cnnviz_feature_image=handed)
+    handed = HandedImage(array=array, label="a red square", source="Train page")
+    app = _page(**{FEATURE_IMAGE_KEY: handed})
     assert not app.exception
     assert app.radio(key="fm_source").value == "From the Train page"
     assert "Original: a red square · Train page (32×32, colour)" in _texts(app)

@@ -24,8 +24,8 @@ from cnnviz.presets import PRESETS, get_preset
 from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
 from ui.guard import MESSAGE
-from ui.state import SPEC_KEY, TRAINED_KEY
-from ui.train.job import JOB_KEY, TrainingJob
+from ui.state import JOB_KEY, SPEC_KEY, TRAINED_KEY
+from ui.train.job import TrainingJob
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("pages/1_Build.py", "pages/2_Train.py", "pages/3_Feature_maps.py")

@@ -23,8 +23,7 @@ from cnnviz.spec import ModelSpec
 from cnnviz.store import RoomStore, Store, open_store
 from ui.host import HOST_KEY
 from ui.lesson import forget_cached_lesson
-from ui.state import SPEC_KEY, WORKSPACE_KEY
-from ui.train.job import JOB_KEY
+from ui.state import JOB_KEY, SPEC_KEY, WORKSPACE_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "correct horse battery staple"

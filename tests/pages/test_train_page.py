@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
 from cnnviz.spec import ModelSpec
 from cnnviz.train import TrainedModel, TrainingRun, concurrency
-from ui.state import FEATURE_IMAGE_KEY, RUNS_KEY, SPEC_KEY, TRAINED_KEY
-from ui.train.job import JOB_KEY, TrainingJob
+from ui.state import FEATURE_IMAGE_KEY, JOB_KEY, RUNS_KEY, SPEC_KEY, TRAINED_KEY
+from ui.train.job import TrainingJob
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ModelSpec((8, 8, 1), (Conv2DSpec(filters=8, kernel_size=3, activation="relu"),
@@ -111,8 +111,8 @@ def test_training_end_to_end_shows_results_and_keeps_the_model_in_the_session() 
     index = int(open_buttons[0].key.rsplit("_", 1)[1])
     open_buttons[0].click().run()
     handed = at.session_state[FEATURE_IMAGE_KEY]
-    assert handed["array"].shape == (8, 8, 1) and handed["array"].dtype == np.float32
-    assert handed["source"] == f"test set #{index}" and handed["label"] in trained.class_names
+    assert handed.array.shape == (8, 8, 1) and handed.array.dtype == np.float32
+    assert handed.source == f"test set #{index}" and handed.label in trained.class_names
 
 
 def test_stop_ends_training_after_the_current_batch_and_keeps_the_model() -> None:

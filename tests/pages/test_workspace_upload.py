@@ -17,9 +17,9 @@ from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
 from cnnviz.store import Store, open_store
-from ui.state import SPEC_KEY, WORKSPACE_KEY
+from ui.state import JOB_KEY, SPEC_KEY, WORKSPACE_KEY
 from ui.train.data import UPLOAD
-from ui.train.job import JOB_KEY, TrainingJob
+from ui.train.job import TrainingJob
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ModelSpec((8, 8, 1), (Conv2DSpec(filters=4, kernel_size=3, activation="relu"),

@@ -2,54 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 import streamlit as st
 
 from cnnviz.advice import Advice
-from cnnviz.spec import SpecError
-from ui.state import RUNS_KEY, TRAINED_KEY, current_spec, set_spec, show_notice
+from cnnviz.spec import ModelSpec, SpecError
+from ui.state import current_spec, session_runs, set_spec, show_notice, trained_model
 
 __all__ = ["advice_panel", "known_num_classes"]
 
-_SHOWN_KEY = "build_advice_shown"  # (the spec, its advice) as last drawn, for the fix buttons
+_SHOWN_KEY = "build_advice_shown"  # ShownAdvice: as last drawn, for the fix buttons
 
 
-def _classes_of(record: Any) -> int | None:
-    """`num_classes` or `len(class_names)` of a record or of its `dataset`, if it has them."""
-    for source in (record, _field(record, "dataset")):
-        number = _field(source, "num_classes")
-        if isinstance(number, int) and not isinstance(number, bool) and number >= 1:
-            return number
-        names = _field(source, "class_names")
-        if isinstance(names, (list, tuple)) and names:
-            return len(names)
-    return None
+@dataclass(frozen=True, eq=False)
+class ShownAdvice:
+    """The advice as last drawn, and the spec it was drawn for."""
+
+    spec: ModelSpec | None = None
+    advice: tuple[Advice, ...] = ()
 
 
-def _field(record: Any, name: str) -> Any:
-    if record is None:
-        return None
-    return record.get(name) if isinstance(record, Mapping) else getattr(record, name, None)
+def _shown() -> ShownAdvice:
+    shown = st.session_state.get(_SHOWN_KEY)
+    return shown if isinstance(shown, ShownAdvice) else ShownAdvice()
 
 
 def known_num_classes() -> int | None:
     """The number of classes of the data this session trained on, when the Train page says."""
-    found = _classes_of(st.session_state.get(TRAINED_KEY))
-    runs = st.session_state.get(RUNS_KEY)
-    if found is None and isinstance(runs, (list, tuple)):
-        for run in reversed(runs):
-            found = _classes_of(run)
-            if found is not None:
-                break
-    return found
+    trained = trained_model()
+    for record in (trained, *reversed(session_runs())):
+        if record is not None and record.class_names:
+            return len(record.class_names)
+    return None
 
 
 def _apply(advice_index: int, fix_index: int) -> None:
-    shown_for, advice = st.session_state.get(_SHOWN_KEY, (None, ()))
-    spec = current_spec()
-    if shown_for != spec:
+    shown, spec = _shown(), current_spec()
+    advice = shown.advice
+    if shown.spec != spec:
         show_notice("The model changed before that fix was clicked; nothing was applied.")
         return
     try:
@@ -60,17 +51,17 @@ def _apply(advice_index: int, fix_index: int) -> None:
 
 def shown_advice() -> tuple[Advice, ...]:
     """The advice as last drawn (the cards' fix buttons were drawn with it)."""
-    return tuple(st.session_state.get(_SHOWN_KEY, (None, ()))[1])
+    return _shown().advice
 
 
 def shown_advice_is_current() -> bool:
-    return bool(st.session_state.get(_SHOWN_KEY, (None, ()))[0] == current_spec())
+    return _shown().spec == current_spec()
 
 
 def advice_panel(advice: tuple[Advice, ...]) -> None:
     """One alert per piece of advice, its fixes as buttons right under it — except the
     advice a layer's card shows: its fixes are buttons on that card."""
-    st.session_state[_SHOWN_KEY] = (current_spec(), advice)
+    st.session_state[_SHOWN_KEY] = ShownAdvice(current_spec(), advice)
     on_cards: dict[int, int] = {}  # layer → the advice its card shows (the first)
     for number, item in enumerate(advice):
         if item.layer_index is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -23,13 +24,23 @@ from ui.state import current_spec, refresh_widgets, set_spec, widget_epoch
 
 __all__ = ["DRAFT_KEY", "draft_error", "layer_settings"]
 
-DRAFT_KEY = "build_draft_error"
+DRAFT_KEY = "build_draft_error"  # a DraftError while the widgets show a refused value
 _ADVANCED = {"kernel_initializer", "bias_initializer", "depthwise_initializer",
              "pointwise_initializer", "alpha_initializer", "kernel_regularizer",
              "bias_regularizer", "depthwise_regularizer", "pointwise_regularizer",
              "alpha_regularizer", "data_format", "axis", "seed", "name", "trainable"}
 _NO_ACTIVATION = "linear (None)"
 _FLOAT_STEP = {"rate": 0.05, "momentum": 0.01, "epsilon": 0.0001}
+
+
+@dataclass(frozen=True)
+class DraftError:
+    """A value the selected layer refused, kept while its widgets (of `epoch`) show it."""
+
+    index: int
+    epoch: int
+    message: str
+    fixes: tuple[tuple[str, dict[str, Any]], ...]  # (label, the config that clears it)
 
 
 _KINDS: dict[Any, str] = {
@@ -215,9 +226,8 @@ def _store(index: int, class_name: str, config: dict[str, Any]) -> None:
         st.session_state.pop(DRAFT_KEY, None)
     except SpecError as error:
         error = error.at_layer(spec.layer_ref(index))
-        st.session_state[DRAFT_KEY] = {"index": index, "epoch": widget_epoch(),
-                                       "message": error.message,
-                                       "fixes": config_fixes(config, error)}
+        st.session_state[DRAFT_KEY] = DraftError(index, widget_epoch(), error.message,
+                                                 config_fixes(config, error))
 
 
 def _apply_fix(index: int, class_name: str, config: dict[str, Any]) -> None:
@@ -225,9 +235,9 @@ def _apply_fix(index: int, class_name: str, config: dict[str, Any]) -> None:
     refresh_widgets()  # fresh widgets show the fixed values
 
 
-def _current_draft() -> dict[str, Any] | None:
+def _current_draft() -> DraftError | None:
     draft = st.session_state.get(DRAFT_KEY)
-    if not isinstance(draft, dict) or draft.get("epoch") != widget_epoch():
+    if not isinstance(draft, DraftError) or draft.epoch != widget_epoch():
         return None
     return draft
 
@@ -235,7 +245,7 @@ def _current_draft() -> dict[str, Any] | None:
 def draft_error() -> tuple[int, str] | None:
     """(layer index, message) of a setting the layer refused, while its widgets show it."""
     draft = _current_draft()
-    return None if draft is None else (draft["index"], draft["message"])
+    return None if draft is None else (draft.index, draft.message)
 
 
 def layer_settings(spec: ModelSpec, index: int) -> None:
@@ -266,8 +276,8 @@ def layer_settings(spec: ModelSpec, index: int) -> None:
                 _widget(spec_field, getattr(layer, spec_field.name), prefix + spec_field.name,
                         auto_name, on_change)
     draft = _current_draft()
-    if draft is not None and draft["index"] == index:
-        st.error(draft["message"], icon=":material/error:")
-        for number, (label, config) in enumerate(draft["fixes"]):
+    if draft is not None and draft.index == index:
+        st.error(draft.message, icon=":material/error:")
+        for number, (label, config) in enumerate(draft.fixes):
             st.button(label, key=f"build_draft_fix_{number}", on_click=_apply_fix,
                       args=(index, layer.class_name, config))

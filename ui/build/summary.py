@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -12,6 +12,7 @@ import streamlit as st
 from cnnviz.advice import Advice
 from cnnviz.shapes import BYTES_PER_VALUE, ModelSummary, readable_size
 from cnnviz.spec import ModelSpec
+from cnnviz.train import TrainingRun
 from ui.build.text_block import text_block
 from ui.table_widths import fitted_widths
 
@@ -35,22 +36,14 @@ def human_count(number: int) -> str:
     return f"{number:,}"
 
 
-def _run_value(run: Any, name: str) -> Any:
-    return run.get(name) if isinstance(run, Mapping) else getattr(run, name, None)
-
-
-def measured_epoch_seconds(runs: Any, spec: ModelSpec) -> tuple[float, bool | None] | None:
-    """The latest run's seconds per epoch, and whether it was this architecture (if known)."""
-    if not isinstance(runs, (list, tuple)):
-        return None
+def measured_epoch_seconds(runs: Sequence[TrainingRun],
+                           spec: ModelSpec) -> tuple[float, bool] | None:
+    """The latest run's seconds per epoch, and whether it was this architecture."""
     for run in reversed(runs):
-        seconds = _run_value(run, "seconds_per_epoch")
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-            continue
+        seconds = run.seconds_per_epoch
         if not math.isfinite(seconds) or seconds <= 0:
             continue
-        run_spec = _run_value(run, "spec")
-        return float(seconds), (run_spec == spec) if isinstance(run_spec, ModelSpec) else None
+        return float(seconds), run.spec == spec
     return None
 
 
@@ -66,7 +59,7 @@ def _stopped(summary: ModelSummary) -> str:
             "are not counted until it is fixed.")
 
 
-def budget_badges(summary: ModelSummary, runs: Any, max_params: int) -> None:
+def budget_badges(summary: ModelSummary, runs: Sequence[TrainingRun], max_params: int) -> None:
     params, macs, memory, timing = st.columns(4)
     through = counted_through(summary)
     if summary.error is not None and through is None:  # the first layer: nothing to count
@@ -96,8 +89,7 @@ def budget_badges(summary: ModelSummary, runs: Any, max_params: int) -> None:
                       help="Measured once a model has been trained on the Train page")
     else:
         seconds, same = measured
-        note = {True: "this architecture", False: "an earlier architecture",
-                None: "the last training"}[same]
+        note = "this architecture" if same else "an earlier architecture"
         timing.metric("Time per epoch", f"{seconds:.3g} s", border=True, height="stretch",
                       help=f"Measured during training, for {note}")
 

@@ -17,7 +17,7 @@ from cnnviz.errors import LimitError
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
 from ui.featuremaps.state import kept_widget
-from ui.state import DATASET_KEY, FEATURE_IMAGE_KEY
+from ui.state import DATASET_KEY, handed_image
 
 __all__ = [
     "ChosenImage",
@@ -48,16 +48,14 @@ class ChosenImage:
 
 
 def _handed_over() -> ChosenImage | None:
-    entry = st.session_state.get(FEATURE_IMAGE_KEY)
-    if not isinstance(entry, dict):
+    handed = handed_image()
+    if handed is None:
         return None
     try:
-        picture = array_to_image(np.asarray(entry.get("array")))
+        picture = array_to_image(handed.array)
     except (ImageError, TypeError, ValueError):
         return None
-    label = entry.get("label") if isinstance(entry.get("label"), str) else "image"
-    source = entry.get("source") if isinstance(entry.get("source"), str) else "Train page"
-    return ChosenImage(picture, f"{label} · {source}", str(source))
+    return ChosenImage(picture, f"{handed.label} · {handed.source}", handed.source)
 
 
 def _decoded(data: bytes, filename: str | None, source: str,

@@ -18,7 +18,8 @@ import streamlit as st
 
 from cnnviz.archfile import dump_architecture
 from cnnviz.spec import ModelSpec
-from ui.state import TRAINED_KEY
+from cnnviz.train import TrainedModel
+from ui.state import trained_model
 from ui.workspace import restore_trained_model
 
 __all__ = [
@@ -74,24 +75,17 @@ def _same_architecture(first: ModelSpec, second: ModelSpec) -> bool:
     return first.input_shape == second.input_shape and first.layers == second.layers
 
 
-def _trained_record(spec: ModelSpec) -> Any | None:
-    record = st.session_state.get(TRAINED_KEY)
-    trained_spec = getattr(record, "spec", None)
-    if getattr(record, "model", None) is None or not isinstance(trained_spec, ModelSpec):
+def _trained_record(spec: ModelSpec) -> TrainedModel | None:
+    record = trained_model()
+    if record is None or record.model is None:
         return None
-    return record if _same_architecture(trained_spec, spec) else None
+    return record if _same_architecture(record.spec, spec) else None
 
 
 def stale_trained_model(spec: ModelSpec) -> bool:
     """A model was trained in this session, but for another architecture than this one."""
-    record = st.session_state.get(TRAINED_KEY)
-    return getattr(record, "model", None) is not None and _trained_record(spec) is None
-
-
-def _names(value: Any) -> tuple[str, ...]:
-    if isinstance(value, (list, tuple)) and all(isinstance(name, str) for name in value):
-        return tuple(value)
-    return ()
+    record = trained_model()
+    return record is not None and record.model is not None and _trained_record(spec) is None
 
 
 def page_model(spec: ModelSpec) -> PageModel:
@@ -104,16 +98,14 @@ def page_model(spec: ModelSpec) -> PageModel:
             st.warning(problem, icon=":material/error:")
         record = _trained_record(spec)
     if record is not None:
-        accuracy = getattr(record, "test_accuracy", None)
-        dataset = getattr(record, "dataset_name", None)
         return PageModel(
             model=record.model,
             spec=spec,
             trained=True,
-            key=f"trained:{getattr(record, 'weights_version', None) or id(record.model)}",
-            dataset_name=dataset if isinstance(dataset, str) else None,
-            class_names=_names(getattr(record, "class_names", ())),
-            test_accuracy=float(accuracy) if isinstance(accuracy, (int, float)) else None,
+            key=f"trained:{record.weights_version}",
+            dataset_name=record.dataset_name,
+            class_names=tuple(record.class_names),
+            test_accuracy=record.test_accuracy,
         )
     digest = spec_digest(spec)
     cached = st.session_state.get(_RANDOM_MODEL_KEY)

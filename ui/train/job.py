@@ -35,12 +35,10 @@ from cnnviz.train import (
     failure_message,
     training_slots,
 )
-from ui.state import RUNS_KEY, TRAINED_KEY, show_notice
+from ui.state import JOB_KEY, RESULT_KEY, RUNS_KEY, TRAINED_KEY, session_runs, show_notice
 from ui.workspace import current_workspace, refresh_stored_runs, report_store_problem, session_store
 
 __all__ = [
-    "JOB_KEY",
-    "RESULT_KEY",
     "ShownResult",
     "TrainingJob",
     "collect_finished_training",
@@ -49,8 +47,6 @@ __all__ = [
     "training_in_progress",
 ]
 
-JOB_KEY: Final = "cnnviz_training_job"
-RESULT_KEY: Final = "cnnviz_training_result"  # the last finished training, for the results
 ACTIVE_STATES: Final = ("starting", "queued", "running")
 
 
@@ -260,9 +256,9 @@ def collect_finished_training() -> bool:
     if job.result is None or job.x_test is None:
         return True
     result = job.result
-    runs = list(st.session_state.get(RUNS_KEY) or [])
+    runs = session_runs()
     run_id = (job.recorder.run_id if job.recorder is not None
-              else max((getattr(run, "run_id", 0) for run in runs), default=0) + 1)
+              else max((run.run_id for run in runs), default=0) + 1)
     dataset = job.dataset
     runs.append(result.run(run_id, dataset.name, dataset.class_names))
     st.session_state[RUNS_KEY] = runs

@@ -9,10 +9,10 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.train import pair_indices
-from ui.state import FEATURE_IMAGE_KEY
+from ui.state import RESULT_KEY, HandedImage, hand_image
 from ui.train.charts import confusion_figure, curves_figure, per_class_figure
 from ui.train.data import enlarged
-from ui.train.job import RESULT_KEY, ShownResult
+from ui.train.job import ShownResult
 
 __all__ = ["FEATURE_PAGE", "results_section"]
 
@@ -48,11 +48,8 @@ def _metrics(shown: ShownResult) -> None:
 
 def _open_in_feature_maps(shown: ShownResult, index: int) -> None:
     true_name = shown.class_names[int(shown.y_test[index])]
-    st.session_state[FEATURE_IMAGE_KEY] = {
-        "array": np.array(shown.x_test[index], dtype=np.float32),
-        "label": true_name,
-        "source": f"test set #{index}",
-    }
+    hand_image(HandedImage(array=np.array(shown.x_test[index], dtype=np.float32),
+                           label=true_name, source=f"test set #{index}"))
     st.switch_page(FEATURE_PAGE)
 
 
