@@ -27,7 +27,8 @@ frozen = training_in_progress()
 if get_settings().warm_up:
     # Here, not at the first visit: loading TensorFlow takes both cores of a small server for
     # seconds, which a participant's first Build page would wait for.
-    worker_pool().warm()  # worker processes load TensorFlow before the first Train press
+    if get_settings().training_backend == "local":  # Ray's workers are the cluster's
+        worker_pool().warm()  # worker processes load TensorFlow before the first Train press
     import_tensorflow_in_background()  # a finished training is rebuilt in this process
 
 st.header(f"Train · {spec.name}", anchor=False)
