@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from cnnviz._types import KerasModel
 from cnnviz.archfile import MAX_FILE_BYTES, dump_architecture, load_architecture
 from cnnviz.limits import check_layers, check_params, check_upload_bytes
 from cnnviz.settings import Settings
@@ -54,7 +55,7 @@ class BundleError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class LoadedBundle:
-    model: Any
+    model: KerasModel
     spec: ModelSpec
     dataset_name: str
     class_names: tuple[str, ...]
@@ -62,7 +63,7 @@ class LoadedBundle:
 
 
 def bundle_files(
-    model: Any,
+    model: KerasModel,
     spec: ModelSpec,
     *,
     dataset_name: str,
@@ -89,7 +90,7 @@ def bundle_files(
     }
 
 
-def bundle_bytes(model: Any, spec: ModelSpec, **metadata: Any) -> bytes:
+def bundle_bytes(model: KerasModel, spec: ModelSpec, **metadata: Any) -> bytes:
     """The bundle as one zip (what the Train page downloads); see `bundle_files`."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -99,7 +100,7 @@ def bundle_bytes(model: Any, spec: ModelSpec, **metadata: Any) -> bytes:
 
 
 def write_bundle_folder(
-    folder: str | os.PathLike[str], model: Any, spec: ModelSpec, **metadata: Any
+    folder: str | os.PathLike[str], model: KerasModel, spec: ModelSpec, **metadata: Any
 ) -> list[Path]:
     """The bundle's files, plus `model.keras`, written into `folder` (created if needed)."""
     root = Path(folder)
@@ -112,7 +113,7 @@ def write_bundle_folder(
     return [*written, root / KERAS_FILE]
 
 
-def keras_file_bytes(model: Any) -> bytes:
+def keras_file_bytes(model: KerasModel) -> bytes:
     """The model saved as a `.keras` file, for people who use Keras directly."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from cnnviz._types import KerasModel
 from cnnviz.cli import CliError, add_architecture_arguments, read_spec
 from cnnviz.spec import ModelSpec
 
@@ -27,7 +28,7 @@ __all__ = ["LoadedModel", "load_model_for_cli", "register", "run", "mosaic_file_
 
 @dataclass(frozen=True, eq=False)
 class LoadedModel:
-    model: Any  # keras.Model
+    model: KerasModel
     spec: ModelSpec
     trained: bool
     class_names: tuple[str, ...] | None

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
+from cnnviz._types import KerasLoss, KerasMetric
 from cnnviz.advice import output_layer_fix, output_layer_index
 from cnnviz.layers import SoftmaxSpec
 from cnnviz.shapes import summarize
@@ -43,15 +43,15 @@ class LossChoice:
     def binary(self) -> bool:
         return self.loss == _BINARY
 
-    def keras_loss(self) -> Any:
-        import keras
+    def keras_loss(self) -> KerasLoss:
+        import keras  # Keras costs seconds: only when a training compiles
 
         if self.binary:
             return keras.losses.BinaryCrossentropy(from_logits=self.from_logits)
         return keras.losses.SparseCategoricalCrossentropy(from_logits=self.from_logits)
 
-    def keras_metric(self) -> Any:
-        import keras
+    def keras_metric(self) -> KerasMetric:
+        import keras  # Keras costs seconds: only when a training compiles
 
         if self.binary:
             threshold = 0.0 if self.from_logits else 0.5

@@ -10,7 +10,9 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
+
+from cnnviz._types import TrainingPhase, Weights
 
 __all__ = [
     "CurvePoint",
@@ -34,7 +36,7 @@ class TrainingProgress:
     batches_per_epoch: int
     samples_seen: int
     elapsed: float
-    phase: str = "training"  # "training" | "validating" | "done"
+    phase: TrainingPhase = "training"
     batch_curve: tuple[CurvePoint, ...] = ()
     history: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
@@ -63,7 +65,7 @@ class TrainingProgress:
 ProgressCallable = Callable[[TrainingProgress], None]
 # After each finished epoch: how many epochs are done, and the model's weights then
 # (`model.get_weights()`), e.g. to keep a checkpoint that outlives the server.
-EpochWeightsCallable = Callable[[int, list[Any]], None]
+EpochWeightsCallable = Callable[[int, Weights], None]
 
 
 class StopSignal(Protocol):
@@ -112,7 +114,7 @@ class ProgressTracker:
         self.diverged_at: tuple[int, int] | None = None
         self.history: dict[str, list[float]] = {}
         self._curve: list[CurvePoint] = []
-        self._phase = "training"
+        self._phase: TrainingPhase = "training"
         self._started = clock()
 
     def start(self) -> None:

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnnviz._types import KerasModel
 from cnnviz.data import Dataset
 from cnnviz.settings import Settings, get_settings
 from cnnviz.spec import ModelSpec
@@ -46,7 +47,7 @@ __all__ = ["TrainedModel", "TrainingResult", "TrainingRun", "build_compiled_mode
 class TrainingResult:
     """Everything one call of `train` produced; `model` is the trained Keras model."""
 
-    model: Any
+    model: KerasModel
     spec: ModelSpec
     settings: TrainingSettings
     loss: LossChoice
@@ -98,7 +99,7 @@ class TrainedModel:
     `weights_version` is new at every training (cache activations per version and image).
     """
 
-    model: Any
+    model: KerasModel
     spec: ModelSpec
     dataset_name: str
     class_names: tuple[str, ...]
@@ -150,7 +151,7 @@ class TrainingRun:
 
 def build_compiled_model(
     spec: ModelSpec, settings: TrainingSettings, loss: LossChoice, steps_per_epoch: int
-) -> Any:
+) -> KerasModel:
     """The spec built with its seeded initial weights, compiled with settings and loss."""
     from cnnviz.keras_build import build_model
     from cnnviz.tf_runtime import configure_tensorflow

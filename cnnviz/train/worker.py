@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
+from cnnviz._types import Weights
 from cnnviz.data import Dataset
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
@@ -134,7 +135,7 @@ class TrainingWorker:
         stop_event: StopSignal | None,
         report_every: int,
         epoch_weights: EpochWeightsCallable | None = None,
-    ) -> tuple[TrainingResult, list[Any]]:
+    ) -> tuple[TrainingResult, Weights]:
         """The result (its `model` None) and the trained weights; raises `TrainingError`."""
         stop_sent = False
         try:

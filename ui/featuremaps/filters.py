@@ -3,12 +3,13 @@ and SeparableConv2D's depthwise and pointwise parts apart."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from cnnviz._types import KerasModel
 from cnnviz.featuremaps import (
     LayerKernels,
     depthwise_png,
@@ -97,7 +98,7 @@ def _chosen_layer(kernels: LayerKernels) -> None:
             st.caption(f"{rows}×{cols} weights: too many to draw one by one.")
 
 
-def show_filters(model: Any, trained: bool) -> None:
+def show_filters(model: KerasModel, trained: bool) -> None:
     names = kernel_layer_names(model)
     if not names:
         st.info("This model has no convolution layer, so it has no kernels to show. "

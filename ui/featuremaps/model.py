@@ -16,6 +16,7 @@ from typing import Any, Final
 import numpy as np
 import streamlit as st
 
+from cnnviz._types import KerasModel
 from cnnviz.archfile import dump_architecture
 from cnnviz.spec import ModelSpec
 from cnnviz.train import TrainedModel
@@ -42,7 +43,7 @@ _BUILD_LOCK = threading.Lock()  # build_model seeds Keras's global generator
 
 @dataclass(frozen=True, eq=False)
 class PageModel:
-    model: Any  # keras.Model
+    model: KerasModel
     spec: ModelSpec
     trained: bool
     key: str  # the weights version: a new one for every training

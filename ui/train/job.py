@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final, Literal, TypeAlias
 
 import numpy as np
 import streamlit as st
 
+from cnnviz._types import KerasModel, Weights
 from cnnviz.archfile import dump_architecture
 from cnnviz.data import Dataset
 from cnnviz.errors import LimitError, StoreError
@@ -29,6 +30,7 @@ from cnnviz.train import (
     DatasetSource,
     QueueCancelled,
     TrainingProgress,
+    TrainingResult,
     TrainingSettings,
     UploadedDataset,
     builtin_source,
@@ -47,14 +49,16 @@ __all__ = [
     "training_in_progress",
 ]
 
-ACTIVE_STATES: Final = ("starting", "queued", "running")
+JobState: TypeAlias = Literal[
+    "starting", "queued", "running", "finished", "stopped", "failed", "cancelled"]
+ACTIVE_STATES: Final[tuple[JobState, ...]] = ("starting", "queued", "running")
 
 
 @dataclass(frozen=True, eq=False)
 class ShownResult:
     """What the results section draws: the training's result and its test images."""
 
-    result: Any  # cnnviz.train.run.TrainingResult
+    result: TrainingResult
     dataset_name: str
     class_names: tuple[str, ...]
     x_test: np.ndarray  # as the model saw them
@@ -84,13 +88,13 @@ class RunRecorder:
             upload_hash=upload_hash)
         return cls(store, workspace_id, run_id, spec, dataset)
 
-    def _bundle(self, model: Any, accuracy: float | None) -> bytes:
+    def _bundle(self, model: KerasModel, accuracy: float | None) -> bytes:
         from cnnviz.bundle import bundle_bytes
 
         return bundle_bytes(model, self.spec, dataset_name=self.dataset.name,
                             class_names=self.dataset.class_names, test_accuracy=accuracy)
 
-    def epoch(self, epochs_done: int, weights: list[Any],
+    def epoch(self, epochs_done: int, weights: Weights,
               history: dict[str, list[float]]) -> None:
         from cnnviz.keras_build import build_model
         from cnnviz.tf_runtime import configure_tensorflow
@@ -105,7 +109,7 @@ class RunRecorder:
         except StoreError as error:
             self.problem = str(error)
 
-    def finish(self, result: Any) -> None:
+    def finish(self, result: TrainingResult) -> None:
         try:
             self.store.finish_run(
                 self.run_id, status="stopped" if result.stopped else "finished",
@@ -131,10 +135,10 @@ class TrainingJob:
     dataset: Dataset
     settings: TrainingSettings
     stop_event: threading.Event = field(default_factory=threading.Event)
-    state: str = "starting"  # starting | queued | running | finished | stopped | failed | cancelled
+    state: JobState = "starting"
     queue_position: int | None = None
     progress: TrainingProgress | None = None
-    result: Any = None
+    result: TrainingResult | None = None
     x_test: np.ndarray | None = None
     error: str | None = None
     collected: bool = False
@@ -155,7 +159,7 @@ class TrainingJob:
     def _progress(self, progress: TrainingProgress) -> None:
         self.progress = progress
 
-    def _epoch_weights(self, epochs_done: int, weights: list[Any]) -> None:
+    def _epoch_weights(self, epochs_done: int, weights: Weights) -> None:
         if self.recorder is not None:
             history = ({key: list(values) for key, values in self.progress.history.items()}
                        if self.progress is not None else {})
