@@ -24,8 +24,10 @@ from cnnviz.layers import (
     DenseSpec,
     FlattenSpec,
     GlobalAveragePooling2DSpec,
+    GlobalPooling2DSpec,
     LayerSpec,
     MaxPooling2DSpec,
+    Pooling2DSpec,
     SeparableConv2DSpec,
 )
 from cnnviz.limits import check_activation_bytes, model_limit_errors
@@ -127,7 +129,7 @@ def config_fixes(
     def changed(**changes: Any) -> dict[str, Any]:
         return {**config, **changes}
 
-    if "dilation_rate" in error.problem and "strides" in error.problem:
+    if error.code == "strides_with_dilation":
         return (("Set strides to 1", changed(strides=[1, 1])),
                 ("Set dilation_rate to 1", changed(dilation_rate=[1, 1])))
     if error.field == "groups":
@@ -216,19 +218,19 @@ def _error_advice(spec: ModelSpec, error: SpecError) -> Advice:
     if getattr(layer, "padding", None) == "valid":
         candidates.append(("Use padding='same' here", partial(with_padding_same, index=index),
                            index))
-    if isinstance(layer, MaxPooling2DSpec):
+    if isinstance(layer, Pooling2DSpec):
         candidates.append(("Remove this pooling layer", partial(delete_layer, index=index),
                            index - 1))
     for earlier in range(index - 1, -1, -1):
         before = spec.layers[earlier]
-        if isinstance(before, MaxPooling2DSpec) and max(before.effective_strides) > 1:
+        if isinstance(before, Pooling2DSpec) and max(before.effective_strides) > 1:
             candidates.append((f"Remove the pooling that shrinks the map ({_label(spec, earlier)})",
                                partial(delete_layer, index=earlier), index - 1))
             break
     if error.field == "groups":
         candidates.append(("Set groups to 1", partial(with_layer_field, index=index, groups=1),
                            index))
-    if "flat vector" in error.problem:
+    if error.code == "flat_input":
         candidates += _flat_input_fixes(spec, index)
     return Advice("error", index, message, _checked(spec, candidates))
 
@@ -236,8 +238,8 @@ def _error_advice(spec: ModelSpec, error: SpecError) -> Advice:
 def _flat_input_fixes(spec: ModelSpec, index: int) -> list[_Candidate]:
     for earlier in range(index - 1, -1, -1):
         before = spec.layers[earlier]
-        if isinstance(before, (FlattenSpec, GlobalAveragePooling2DSpec)) and not getattr(
-            before, "keepdims", False
+        if isinstance(before, FlattenSpec) or (
+            isinstance(before, GlobalPooling2DSpec) and not before.keepdims
         ):
             return [(f"Remove the {before.class_name} ({_label(spec, earlier)})",
                      partial(delete_layer, index=earlier), index - 1)]

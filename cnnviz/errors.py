@@ -12,8 +12,22 @@ from __future__ import annotations
 
 import reprlib
 from dataclasses import dataclass
+from typing import Literal, TypeAlias
 
-__all__ = ["DisplayNameError", "LayerRef", "LimitError", "SpecError", "StoreError", "short_repr"]
+__all__ = [
+    "DisplayNameError",
+    "LayerRef",
+    "LimitError",
+    "SpecError",
+    "SpecErrorCode",
+    "StoreError",
+    "short_repr",
+]
+
+# What kind of SpecError it is, for code that offers a fix (never the words of the message):
+#   flat_input             an image-shaped layer (or argument) receives a flat vector
+#   strides_with_dilation  strides > 1 together with dilation_rate > 1
+SpecErrorCode: TypeAlias = Literal["flat_input", "strides_with_dilation"]
 
 _SHORT = reprlib.Repr()
 _SHORT.maxlevel = 3
@@ -56,12 +70,14 @@ class SpecError(ValueError):
         received: object = None,
         fix: str | None = None,
         layer: LayerRef | None = None,
+        code: SpecErrorCode | None = None,
     ) -> None:
         self.problem = problem
         self.field = field
         self.received = received
         self.fix = fix
         self.layer = layer
+        self.code = code
         super().__init__(self.message)
 
     @property
@@ -83,18 +99,19 @@ class SpecError(ValueError):
         """The same error, attributed to a layer (keeps a layer already set)."""
         if self.layer is not None:
             return self
-        return SpecError(
-            self.problem, field=self.field, received=self.received, fix=self.fix, layer=layer
-        )
+        return SpecError(self.problem, field=self.field, received=self.received, fix=self.fix,
+                         layer=layer, code=self.code)
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (_rebuild, (self.problem, self.field, self.received, self.fix, self.layer))
+        return (_rebuild, (self.problem, self.field, self.received, self.fix, self.layer,
+                           self.code))
 
 
 def _rebuild(
-    problem: str, field: str | None, received: object, fix: str | None, layer: LayerRef | None
+    problem: str, field: str | None, received: object, fix: str | None, layer: LayerRef | None,
+    code: SpecErrorCode | None = None,
 ) -> SpecError:
-    return SpecError(problem, field=field, received=received, fix=fix, layer=layer)
+    return SpecError(problem, field=field, received=received, fix=fix, layer=layer, code=code)
 
 
 

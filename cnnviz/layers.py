@@ -25,8 +25,10 @@ __all__ = [
     "Conv2DSpec",
     "SeparableConv2DSpec",
     "DepthwiseConv2DSpec",
+    "Pooling2DSpec",
     "MaxPooling2DSpec",
     "AveragePooling2DSpec",
+    "GlobalPooling2DSpec",
     "GlobalAveragePooling2DSpec",
     "GlobalMaxPooling2DSpec",
     "FlattenSpec",
@@ -116,6 +118,7 @@ def _check_strides_with_dilation(strides: Pair, dilation_rate: Pair) -> None:
             field="strides",
             received=list(strides),
             fix="set strides to 1 or dilation_rate to 1",
+            code="strides_with_dilation",
         )
 
 
@@ -258,8 +261,9 @@ class Conv2DTransposeSpec(LayerSpec):
 
 
 @dataclass(frozen=True, kw_only=True)
-class MaxPooling2DSpec(LayerSpec):
-    class_name: ClassVar[str] = "MaxPooling2D"
+class Pooling2DSpec(LayerSpec):
+    """A window slid over each channel (Keras's `BasePooling`); the siblings differ only
+    in what they keep of it: the largest value or the mean. Not a layer type itself."""
 
     pool_size: Pair = _arg(f.int_pair, (2, 2))
     strides: Pair | None = _arg(f.optional_int_pair, None)
@@ -272,22 +276,33 @@ class MaxPooling2DSpec(LayerSpec):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AveragePooling2DSpec(MaxPooling2DSpec):
+class MaxPooling2DSpec(Pooling2DSpec):
+    class_name: ClassVar[str] = "MaxPooling2D"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AveragePooling2DSpec(Pooling2DSpec):
     class_name: ClassVar[str] = "AveragePooling2D"
 
     pool_size: Pair = _arg(f.int_pair)  # required in Keras 3, unlike MaxPooling2D's
 
 
 @dataclass(frozen=True, kw_only=True)
-class GlobalAveragePooling2DSpec(LayerSpec):
-    class_name: ClassVar[str] = "GlobalAveragePooling2D"
+class GlobalPooling2DSpec(LayerSpec):
+    """One value per channel over the whole map (Keras's `BaseGlobalPooling`): the largest
+    or the mean. Not a layer type itself."""
 
     data_format: None = _arg(f.data_format, None)
     keepdims: bool = _arg(f.boolean, False)
 
 
 @dataclass(frozen=True, kw_only=True)
-class GlobalMaxPooling2DSpec(GlobalAveragePooling2DSpec):
+class GlobalAveragePooling2DSpec(GlobalPooling2DSpec):
+    class_name: ClassVar[str] = "GlobalAveragePooling2D"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlobalMaxPooling2DSpec(GlobalPooling2DSpec):
     class_name: ClassVar[str] = "GlobalMaxPooling2D"
 
 

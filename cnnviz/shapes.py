@@ -23,9 +23,11 @@ from cnnviz.layers import (
     FlattenSpec,
     GlobalAveragePooling2DSpec,
     GlobalMaxPooling2DSpec,
+    GlobalPooling2DSpec,
     LayerSpec,
     LeakyReLUSpec,
     MaxPooling2DSpec,
+    Pooling2DSpec,
     PReLUSpec,
     ReLUSpec,
     ReshapeSpec,
@@ -149,6 +151,7 @@ def _require_image(shape: Shape, layer: LayerSpec) -> tuple[int, int, int]:
             f"{layer.class_name} needs an image-shaped input (height, width, channels), "
             f"but it receives a flat vector of {shape[0]:,} values",
             fix="move this layer above the Flatten or global pooling layer",
+            code="flat_input",
         )
     return shape[0], shape[1], shape[2]
 
@@ -224,7 +227,7 @@ def _depthwise(layer: DepthwiseConv2DSpec, shape: Shape) -> _Outcome:
     )
 
 
-def _pooling(layer: MaxPooling2DSpec, shape: Shape) -> _Outcome:
+def _pooling(layer: Pooling2DSpec, shape: Shape) -> _Outcome:
     height, width, channels = _require_image(shape, layer)
     strides = layer.effective_strides
     sides = fx.window_output((height, width), layer.pool_size, strides, layer.padding)
@@ -241,7 +244,7 @@ def _pooling(layer: MaxPooling2DSpec, shape: Shape) -> _Outcome:
     return _Outcome(out, f"{formula} → {fx.by(out)}", window=(layer.pool_size, strides))
 
 
-def _global_pooling(layer: GlobalAveragePooling2DSpec, shape: Shape) -> _Outcome:
+def _global_pooling(layer: GlobalPooling2DSpec, shape: Shape) -> _Outcome:
     height, width, channels = _require_image(shape, layer)
     how = "max" if isinstance(layer, GlobalMaxPooling2DSpec) else "mean"
     if layer.keepdims:
@@ -339,6 +342,7 @@ def _prelu(layer: PReLUSpec, shape: Shape) -> _Outcome:
                 field="shared_axes",
                 received=list(layer.shared_axes or ()),
                 fix="use axes up to " + str(len(shape)) + ", or remove shared_axes",
+                code="flat_input" if len(shape) == 1 else None,
             )
         alpha_shape[axis - 1] = 1
     if layer.alpha_initializer == "orthogonal" and len(alpha_shape) < 2:

@@ -92,6 +92,17 @@ def test_a_convolution_after_flatten_offers_to_remove_the_flatten() -> None:
         4, 4, 4)
 
 
+def test_fixes_follow_the_error_code_whatever_the_words_of_the_message() -> None:
+    error = summarize(_spec([8, 8, 1], CONV, FLAT, CONV, DENSE)).error
+    assert error is not None and error.code == "flat_input"
+    reworded = SpecError("the wording changed", field="strides", received=[2, 2],
+                         code="strides_with_dilation")
+    fixes = config_fixes({"strides": [2, 2], "dilation_rate": [2, 2]}, reworded)
+    assert [label for label, _ in fixes] == ["Set strides to 1", "Set dilation_rate to 1"]
+    unmarked = SpecError("strides > 1 cannot be combined with dilation_rate > 1")
+    assert config_fixes({}, unmarked) == ()
+
+
 def test_dense_on_an_image_map_is_a_warning_with_two_fixes() -> None:
     spec = _spec([8, 8, 1], CONV, DENSE)
     warning = _only(advise(spec), "warning")

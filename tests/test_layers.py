@@ -15,7 +15,11 @@ from cnnviz.layers import (
     Conv2DSpec,
     DenseSpec,
     DepthwiseConv2DSpec,
+    GlobalAveragePooling2DSpec,
+    GlobalMaxPooling2DSpec,
+    GlobalPooling2DSpec,
     MaxPooling2DSpec,
+    Pooling2DSpec,
     SeparableConv2DSpec,
     SpatialDropout2DSpec,
     ZeroPadding2DSpec,
@@ -178,3 +182,12 @@ def test_every_activation_and_initializer_name_is_one_keras_knows() -> None:
         assert callable(keras.activations.get(name)), name
     for name in INITIALIZERS:
         assert keras.initializers.get(name) is not None, name
+
+
+def test_pooling_siblings_share_a_base_and_are_not_each_other() -> None:
+    average = AveragePooling2DSpec(pool_size=(2, 2))
+    assert isinstance(average, Pooling2DSpec) and not isinstance(average, MaxPooling2DSpec)
+    assert not isinstance(MaxPooling2DSpec(), AveragePooling2DSpec)
+    global_max = GlobalMaxPooling2DSpec()
+    assert isinstance(global_max, GlobalPooling2DSpec)
+    assert not isinstance(global_max, GlobalAveragePooling2DSpec)
