@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "metadata", "migrate", "participants",
            "room_answers", "room_challenges", "room_lessons", "room_questions", "runs",
-           "schema_version", "tokens", "transfer_codes", "uploads"]
+           "schema_version", "tokens", "training_queue", "transfer_codes", "uploads"]
 
 metadata = sa.MetaData()
 
@@ -130,6 +130,14 @@ room_answers = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
 )
 
+training_queue = sa.Table(  # the room's trainings, waiting or running, whatever the replica
+    "training_queue", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),  # the order
+    sa.Column("running", sa.Boolean, nullable=False),
+    sa.Column("enqueued_at", sa.Float, nullable=False),
+    sa.Column("heartbeat_at", sa.Float, nullable=False),  # a dead replica's rows go stale
+)
+
 Migration = Callable[[sa.Connection], None]
 
 
@@ -160,6 +168,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _create(transfer_codes, uploads),  # 2: "continue on another device", uploaded data
     _add_column(runs, "upload_hash"),  # 3: the uploaded dataset a run trained on
     _create(room_lessons, room_challenges, room_questions, room_answers),  # 4: the room
+    _create(training_queue),  # 5: the room's training queue, shared by every replica
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
