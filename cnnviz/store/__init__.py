@@ -7,6 +7,7 @@ browser, of which the database keeps only a hash.
 
 from __future__ import annotations
 
+from cnnviz.store.queue import QUEUE_STALE_SECONDS, RoomQueue
 from cnnviz.store.room import BestRun, ParticipantView, Question, RoomStore
 from cnnviz.store.schema import SCHEMA_VERSION, migrate
 from cnnviz.store.workspace import (
@@ -23,7 +24,9 @@ __all__ = [
     "MAX_DISPLAY_NAME",
     "BestRun",
     "ParticipantView",
+    "QUEUE_STALE_SECONDS",
     "Question",
+    "RoomQueue",
     "RoomStore",
     "SCHEMA_VERSION",
     "RunStatus",

@@ -125,3 +125,26 @@ def test_the_places_of_a_replica_that_died_go_stale(store_url: str, tmp_path: Pa
     ada.wait_until(ada.running.is_set)
     assert ada.positions == []
     ada.finish.set()
+
+
+def test_a_training_job_waits_in_the_room_queue_then_trains(tmp_path: Path) -> None:
+    from training_data import stripes_dataset, tiny_spec
+
+    from cnnviz.train import TrainingSettings
+    from ui.train.job import TrainingJob
+
+    store = open_store(f"sqlite:///{tmp_path / 'cnnviz.db'}", tmp_path / "a")
+    other_replica = RoomQueue(open_store(f"sqlite:///{tmp_path / 'cnnviz.db'}"), limit=1)
+    events: list[str] = []
+    elsewhere = Participant(other_replica, "elsewhere", events)
+    elsewhere.wait_until(elsewhere.running.is_set)
+    job = TrainingJob(spec=tiny_spec(), dataset=stripes_dataset(),
+                      settings=TrainingSettings(epochs=1))  # fmt: skip
+    job.room_queue = RoomQueue(store, limit=1)
+    thread = threading.Thread(target=job.run, daemon=True)
+    thread.start()
+    elsewhere.wait_until(lambda: job.state == "queued" and job.queue_position == 1)
+    elsewhere.finish.set()
+    thread.join(120)
+    assert job.state == "finished" and job.result.epochs_completed == 1
+    assert other_replica.running() == 0

@@ -25,7 +25,7 @@ from cnnviz.errors import LimitError, StoreError
 from cnnviz.limits import check_workspace_bytes
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
-from cnnviz.store import Store
+from cnnviz.store import RoomQueue, Store
 from cnnviz.train import (
     DatasetSource,
     QueueCancelled,
@@ -145,6 +145,7 @@ class TrainingJob:
     thread: threading.Thread | None = None
     recorder: RunRecorder | None = None
     source: DatasetSource | None = None  # where the ray backend finds the same data
+    room_queue: RoomQueue | None = None  # the room's line when replicas share the store
 
     @property
     def active(self) -> bool:
@@ -169,7 +170,8 @@ class TrainingJob:
         from cnnviz.train import fit_dataset_to_input, training_backend
 
         try:
-            with training_slots().slot(cancel=self.stop_event, on_wait=self._queued):
+            line = self.room_queue or training_slots()
+            with line.slot(cancel=self.stop_event, on_wait=self._queued):
                 self.state = "running"
                 fitted = fit_dataset_to_input(self.dataset, self.spec.input_shape)
                 self.x_test = fitted.x_test
@@ -213,10 +215,20 @@ def start_training(spec: ModelSpec, dataset: Dataset,
     job = TrainingJob(spec=spec, dataset=dataset, settings=settings)
     job.recorder = _recorder(spec, dataset, settings)
     job.source = _dataset_source(dataset)
+    job.room_queue = _room_queue()
     job.thread = threading.Thread(target=job.run, name="cnnviz-training", daemon=True)
     st.session_state[JOB_KEY] = job
     job.thread.start()
     return job
+
+
+def _room_queue() -> RoomQueue | None:
+    """The store's queue, one order for every replica, when the store is a shared database
+    (`store_url`); None: this process's own queue."""
+    store = session_store()
+    settings = get_settings()
+    return RoomQueue(store, settings.max_concurrent_trainings) if (
+        store is not None and settings.store_url) else None
 
 
 def _dataset_source(dataset: Dataset) -> DatasetSource | None:
