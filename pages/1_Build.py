@@ -18,10 +18,10 @@ from ui.state import current_spec, selected_layer, session_runs, sync_url, take_
 
 run_through_app()  # a reload of this page's URL on a fresh server
 
-settings = get_settings()
+host = get_settings()
 spec = current_spec()
 summary = summarize(spec)
-advice = advise(spec, summary=summary, num_classes=known_num_classes(), host=settings)
+advice = advise(spec, summary=summary, num_classes=known_num_classes(), host=host)
 
 title, history = st.columns([3, 1], vertical_alignment="bottom")
 title.header(f"Build · {spec.name}", anchor=False)
@@ -29,7 +29,7 @@ with history:
     history_buttons()
 if notice := take_notice():
     st.warning(notice, icon=":material/warning:")
-budget_badges(summary, session_runs(), settings.max_params)
+budget_badges(summary, session_runs(), host.max_params)
 input_and_presets(spec)
 
 stack_column, layer_column = st.columns([1, 1], gap="large")

@@ -39,13 +39,13 @@ with data_column:
     shapes_match = dataset is not None and fit_choice(spec, dataset, frozen=frozen)
 with settings_column:
     st.subheader("Settings")
-    settings = settings_form(disabled=frozen)
+    training = settings_form(disabled=frozen)
     button_slot = st.container()  # the Train button, above the fold on a 1280×800 projector
     loss = loss_panel(spec, dataset.num_classes, frozen=frozen) if dataset is not None else None
     st.caption(limits_caption())
 with button_slot:
-    train_button(spec, dataset, settings,
-                 training_blocker(summary, dataset, shapes_match, loss, settings))
+    train_button(spec, dataset, training,
+                 training_blocker(summary, dataset, shapes_match, loss, training))
 live_panel()
 
 results_section()

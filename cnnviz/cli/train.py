@@ -77,7 +77,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _settings(args: argparse.Namespace) -> TrainingSettings:
+def _training_settings(args: argparse.Namespace) -> TrainingSettings:
     try:
         return TrainingSettings(
             optimizer=args.optimizer,
@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     spec = read_spec(args)
-    settings = _settings(args)
+    training = _training_settings(args)
     try:
         dataset = load_any(args.dataset)
         fitted = fit_dataset_to_input(dataset, spec.input_shape)
@@ -164,13 +164,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         if (args.backend or get_settings().training_backend) == "ray":
             result = training_backend("ray", ray_address=args.ray_address).train(
-                spec, fitted, settings, progress=_StderrReporter(), stop_event=stop,
+                spec, fitted, training, progress=_StderrReporter(), stop_event=stop,
                 source=builtin_source(dataset),
                 on_placed=lambda node: print(f"training on the Ray node at {node}",
                                              file=sys.stderr),
             )  # fmt: skip
         else:  # here, in this process: no pages to keep responsive
-            result = train(spec, fitted, settings, progress=_StderrReporter(), stop_event=stop)
+            result = train(spec, fitted, training, progress=_StderrReporter(), stop_event=stop)
     except (TrainingError, LimitError) as error:
         raise CliError(str(error)) from None
     finally:

@@ -336,11 +336,12 @@ class RayBackend:
         self._unnamed: weakref.WeakKeyDictionary[Dataset, Any] = weakref.WeakKeyDictionary()
 
     @classmethod
-    def from_settings(cls, settings: Settings, address: str | None = None) -> RayBackend:
+    def from_settings(cls, host: Settings, address: str | None = None) -> RayBackend:
+        """The backend as the host's settings describe it (`address` overrides theirs)."""
         return cls(
-            address if address is not None else settings.ray_address,
-            cpus=settings.train_cpus, gpus=settings.train_gpus,
-            resources=parse_resources(settings.train_resources), host=settings,
+            address if address is not None else host.ray_address,
+            cpus=host.train_cpus, gpus=host.train_gpus,
+            resources=parse_resources(host.train_resources), host=host,
         )  # fmt: skip
 
     def _ray(self) -> Any:
@@ -459,15 +460,15 @@ _backends_lock = threading.Lock()
 
 def training_backend(name: str | None = None, *, ray_address: str | None = None) -> TrainingBackend:
     """The backend named (default: the `training_backend` setting), shared by the process."""
-    settings = get_settings()
-    chosen = (name or settings.training_backend).strip().lower()
-    address = ray_address if ray_address is not None else settings.ray_address
+    host = get_settings()
+    chosen = (name or host.training_backend).strip().lower()
+    address = ray_address if ray_address is not None else host.ray_address
     with _backends_lock:
         if (chosen, address) not in _backends:
             if chosen == "local":
                 _backends[(chosen, address)] = LocalBackend()
             elif chosen == "ray":
-                _backends[(chosen, address)] = RayBackend.from_settings(settings, address)
+                _backends[(chosen, address)] = RayBackend.from_settings(host, address)
             else:
                 raise TrainingError(
                     f"Expected a training backend among local, ray. Received: {name!r}"

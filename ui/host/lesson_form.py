@@ -73,13 +73,13 @@ def lesson_form(room: RoomStore) -> None:
     spec = current_spec()
     if model == "empty":
         spec = dataclasses.replace(spec, layers=(), name="lesson")
-    settings = TrainingSettings(optimizer=optimizer or "adam", epochs=int(epochs))
+    training = TrainingSettings(optimizer=optimizer or "adam", epochs=int(epochs))
     try:
         pushed_lesson = room.push_lesson(
             instruction=instruction or "",
             architecture_json=None if model == "none" else dump_architecture(spec, indent=None),
             dataset_name=None if dataset == "(none)" else dataset,
-            settings=settings.to_dict(),
+            settings=training.to_dict(),
             locks=Locks(fix_dataset=fix_dataset and dataset != "(none)", max_epochs=int(cap),
                         allowed_layers=tuple(allowed), freeze_input_shape=freeze_input,
                         hide_optimizer=hide_optimizer))

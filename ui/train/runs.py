@@ -61,12 +61,12 @@ def _interval(run: TrainingRun) -> str:
 def _rows(runs: list[TrainingRun]) -> list[dict[str, Any]]:
     rows = []
     for position, run in enumerate(runs):
-        settings = run.settings
+        training = run.settings
         rows.append({
             "run": run.run_id, "model": run.architecture.name,
             "layers": len(run.architecture.layers), "params": run.params,
-            "data": run.dataset_name, "optimizer": settings.optimizer,
-            "learning rate": settings.resolved_learning_rate, "batch": settings.batch_size,
+            "data": run.dataset_name, "optimizer": training.optimizer,
+            "learning rate": training.resolved_learning_rate, "batch": training.batch_size,
             "epochs": run.epochs_completed,
             "val accuracy": _last(run.history.get("val_accuracy", [])),
             "test accuracy": run.test_accuracy, "95% interval": _interval(run),
