@@ -46,3 +46,14 @@ def test_an_unknown_key_in_the_file_is_refused(tmp_path: Path) -> None:
     path.write_text("max_epoch = 5\n")
     with pytest.raises(SettingsError, match="unknown setting 'max_epoch'"):
         load_settings(path, environ={})
+
+
+def test_the_training_backend_is_local_or_ray(tmp_path: Path) -> None:
+    ray = load_settings(tmp_path / "none.toml", {"CNNVIZ_TRAINING_BACKEND": "ray",
+                                                  "CNNVIZ_RAY_ADDRESS": "10.0.0.5:6379",
+                                                  "CNNVIZ_TRAIN_RESOURCES": "gpu_box=1"})
+    assert (ray.training_backend, ray.ray_address, ray.train_resources) == (
+        "ray", "10.0.0.5:6379", ("gpu_box=1",))
+    assert Settings().training_backend == "local" and Settings().train_cpus == 1
+    with pytest.raises(SettingsError, match="training_backend among local, ray"):
+        load_settings(tmp_path / "none.toml", {"CNNVIZ_TRAINING_BACKEND": "spark"})
