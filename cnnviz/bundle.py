@@ -24,10 +24,12 @@ import numpy as np
 
 from cnnviz._types import KerasModel
 from cnnviz.archfile import MAX_FILE_BYTES, dump_architecture, load_architecture
+from cnnviz.keras_build import build_model
 from cnnviz.limits import check_layers, check_params, check_upload_bytes
 from cnnviz.settings import Settings
 from cnnviz.shapes import validate
 from cnnviz.spec import ModelSpec, SpecError
+from cnnviz.tf_runtime import configure_tensorflow
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -265,8 +267,6 @@ def load_bundle(
             f"{WEIGHTS} unpacks to more bytes than this architecture's weights can need — "
             "the bundle is damaged or not from cnnviz."
         )
-    from cnnviz.keras_build import build_model
-    from cnnviz.tf_runtime import configure_tensorflow
 
     configure_tensorflow()
     model = build_model(spec)

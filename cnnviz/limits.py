@@ -10,6 +10,7 @@ from __future__ import annotations
 from cnnviz import settings as _settings
 from cnnviz.errors import LimitError
 from cnnviz.settings import Settings, setting_source
+from cnnviz.shapes import readable_size
 
 __all__ = [
     "LimitError",
@@ -30,8 +31,6 @@ def _host(host: Settings | None) -> Settings:
 
 
 def _size(count: int) -> str:
-    from cnnviz.shapes import readable_size
-
     return readable_size(count)
 
 

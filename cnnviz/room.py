@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cnnviz.archfile import load_architecture
 from cnnviz.errors import SpecError
 from cnnviz.layers import LAYER_TYPES
 from cnnviz.spec import ModelSpec
@@ -84,7 +85,6 @@ class Lesson:
         """The lesson's model, or None where it brings none (or it cannot be read)."""
         if not self.architecture_json:
             return None
-        from cnnviz.archfile import load_architecture
 
         try:
             return load_architecture(self.architecture_json)

@@ -18,6 +18,15 @@ from cnnviz.errors import StoreError
 from cnnviz.room import Challenge, Lesson, check_against_lesson
 from cnnviz.spec import ModelSpec
 from cnnviz.store import RoomStore
+from ui.host.leaderboard import leaderboard_panel
+from ui.state import (
+    DATASET_KEY,
+    TRAIN_SETTING_WIDGET_KEYS,
+    learning_rate_widget_key,
+    set_spec,
+    show_notice,
+)
+from ui.workspace import session_store
 
 __all__ = [
     "allowed_layer_types",
@@ -39,8 +48,6 @@ _cache_lock = threading.Lock()
 
 
 def room_store() -> RoomStore | None:
-    from ui.workspace import session_store
-
     store = session_store()
     return RoomStore(store) if store is not None else None
 
@@ -115,14 +122,6 @@ def locked_optimizer() -> tuple[str, float | None] | None:
 
 
 def _load(lesson: Lesson) -> None:
-    from ui.state import (
-        DATASET_KEY,
-        TRAIN_SETTING_WIDGET_KEYS,
-        learning_rate_widget_key,
-        set_spec,
-        show_notice,
-    )
-
     spec = lesson.spec()
     if spec is not None:
         set_spec(spec)  # the participant's own model goes to the undo history
@@ -158,8 +157,6 @@ def lesson_notice(page_title: str) -> None:
             st.markdown(f"**:material/emoji_events: Challenge:** {_escape(challenge.title)} · "
                         f"{_escape(challenge.describe())}")
             if st.toggle("Show the leaderboard", key="lesson_show_board"):
-                from ui.host.leaderboard import leaderboard_panel
-
                 room = room_store()
                 if room is not None:
                     leaderboard_panel(room, key="room_board")

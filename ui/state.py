@@ -184,7 +184,7 @@ def _over_layer_limit(spec: ModelSpec, previous: ModelSpec | None) -> bool:
 
 def _refused_by_lesson(spec: ModelSpec, previous: ModelSpec | None) -> bool:
     """True (with a notice saying why) when the host's lesson locks what this change does."""
-    from ui.lesson import lesson_refuses_change
+    from ui.lesson import lesson_refuses_change  # here, not above: ui.lesson imports ui.state
 
     refusal = lesson_refuses_change(previous, spec)
     if refusal:

@@ -14,12 +14,14 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz.archfile import dump_architecture, load_architecture
+from cnnviz.bundle import BundleError, load_bundle
 from cnnviz.errors import DisplayNameError, LimitError, SpecError, StoreError
 from cnnviz.limits import check_workspace_bytes
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
 from cnnviz.store import Store, StoredRun, Workspace, open_store
 from cnnviz.store.runs import training_run
+from cnnviz.train import TrainedModel
 from ui.state import (
     DATASET_KEY,
     RUNS_KEY,
@@ -214,8 +216,6 @@ def restore_trained_model(fits: Callable[[ModelSpec], bool]) -> str | None:
         store = session_store()
         if store is None:
             return None
-        from cnnviz.bundle import BundleError, load_bundle
-        from cnnviz.train import TrainedModel
 
         try:
             blob = store.run_weights(workspace.id, run.id)

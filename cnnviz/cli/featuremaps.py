@@ -20,8 +20,23 @@ from typing import Any
 import numpy as np
 
 from cnnviz._types import KerasModel
+from cnnviz.bundle import ARCHITECTURE, METADATA, WEIGHTS, BundleError, load_bundle
 from cnnviz.cli import CliError, add_architecture_arguments, read_spec
+from cnnviz.data import ImageError, decode_upload, to_model_input
+from cnnviz.featuremaps import (
+    LAYER_MIN_TILE,
+    ActivationError,
+    class_probabilities,
+    extract_activations,
+    model_scale,
+    mosaic_png,
+)
+from cnnviz.keras_build import build_model
+from cnnviz.limits import check_activation_bytes
+from cnnviz.shapes import validate
 from cnnviz.spec import ModelSpec
+from cnnviz.tf_runtime import configure_tensorflow
+from cnnviz.train import final_activation
 
 __all__ = ["LoadedModel", "load_model_for_cli", "register", "run", "mosaic_file_name"]
 
@@ -67,8 +82,6 @@ def load_model_for_cli(args: argparse.Namespace) -> LoadedModel:
     if path is not None and (path.is_dir() or _is_zip(path)):
         return _load_bundle(path)
     spec = read_spec(args)
-    from cnnviz.keras_build import build_model
-    from cnnviz.tf_runtime import configure_tensorflow
 
     configure_tensorflow()
     model = build_model(spec, seed=args.seed)
@@ -87,7 +100,6 @@ def _bundle_bytes(path: Path) -> bytes:
     """A bundle's zip bytes; a folder of its unpacked files is zipped in memory."""
     if not path.is_dir():
         return path.read_bytes()
-    from cnnviz.bundle import ARCHITECTURE, METADATA, WEIGHTS
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -103,8 +115,6 @@ def _bundle_bytes(path: Path) -> bytes:
 
 
 def _load_bundle(path: Path) -> LoadedModel:
-    from cnnviz.bundle import BundleError, load_bundle
-
     try:
         loaded = load_bundle(_bundle_bytes(path))
     except OSError as error:
@@ -119,8 +129,6 @@ def _load_bundle(path: Path) -> LoadedModel:
 
 def _read_image(path: Path) -> Any:
     """The decoded image (a PIL image), checked before any model is loaded."""
-    from cnnviz.data import ImageError, decode_upload
-
     if not path.is_file():
         raise CliError(f"--image {path} does not exist or is not a file")
     try:
@@ -136,9 +144,6 @@ def _read_image(path: Path) -> Any:
 def _predictions(
     output: np.ndarray, spec: ModelSpec, class_names: tuple[str, ...] | None
 ) -> list[dict[str, Any]]:
-    from cnnviz.featuremaps import class_probabilities
-    from cnnviz.train import final_activation
-
     probabilities = class_probabilities(output, final_activation(spec))
     names = class_names if class_names and len(class_names) == probabilities.size else None
     order = np.argsort(-probabilities, kind="stable")
@@ -153,17 +158,6 @@ def _predictions(
 
 
 def run(args: argparse.Namespace) -> int:
-    from cnnviz.data import ImageError, to_model_input
-    from cnnviz.featuremaps import (
-        LAYER_MIN_TILE,
-        ActivationError,
-        extract_activations,
-        model_scale,
-        mosaic_png,
-    )
-    from cnnviz.limits import check_activation_bytes
-    from cnnviz.shapes import validate
-
     image_path, out = Path(args.image), Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {out} is a file; give a folder (it is created if missing)")

@@ -19,10 +19,23 @@ import sys
 import threading
 from typing import Any
 
+from cnnviz.bundle import write_bundle_folder
 from cnnviz.cli import CliError, add_architecture_arguments, read_spec
+from cnnviz.data import DatasetError, load_any
 from cnnviz.errors import LimitError
 from cnnviz.settings import TRAINING_BACKENDS, get_settings
-from cnnviz.train import OPTIMIZERS, SCHEDULES, TrainingError, TrainingProgress, TrainingSettings
+from cnnviz.train import (
+    OPTIMIZERS,
+    SCHEDULES,
+    TrainingError,
+    TrainingProgress,
+    TrainingSettings,
+    builtin_source,
+    choose_loss,
+    fit_dataset_to_input,
+    train,
+    training_backend,
+)
 
 __all__ = ["register", "run"]
 
@@ -135,16 +148,6 @@ def _finite(values: list[float]) -> list[float | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cnnviz.bundle import write_bundle_folder
-    from cnnviz.data import DatasetError, load_any
-    from cnnviz.train import (
-        builtin_source,
-        choose_loss,
-        fit_dataset_to_input,
-        train,
-        training_backend,
-    )
-
     spec = read_spec(args)
     training = _training_settings(args)
     try:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from cnnviz.limits import check_image_pixels, check_upload_bytes
+
 if TYPE_CHECKING:
     from cnnviz.settings import Settings
 
@@ -207,8 +209,6 @@ def decode_upload(
     data: bytes, *, filename: str | None = None, host: Settings | None = None
 ) -> Image.Image:
     """`decode_image` under the host's limits: `LimitError` names the setting that was hit."""
-    from cnnviz.limits import check_image_pixels, check_upload_bytes
-
     label = _label(filename)
     size = len(data) if isinstance(data, (bytes, bytearray, memoryview)) else 0
     check_upload_bytes(size, label, host)

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from cnnviz.data import Dataset
+from cnnviz.data import Dataset, fit_to_input
 from cnnviz.limits import check_epochs, check_layers, check_params, train_samples_cap
 from cnnviz.settings import Settings
 from cnnviz.shapes import validate
@@ -41,7 +41,6 @@ def fit_dataset_to_input(dataset: Dataset, input_shape: tuple[int, int, int]) ->
     """The dataset with its images resized and converted to `input_shape`."""
     if dataset.input_shape == tuple(input_shape):
         return dataset
-    from cnnviz.data import fit_to_input
 
     return dataclasses.replace(
         dataset,

@@ -14,8 +14,10 @@ from typing import Any
 
 from cnnviz._types import KerasModel
 from cnnviz.data import Dataset
+from cnnviz.keras_build import build_model
 from cnnviz.settings import Settings, get_settings
 from cnnviz.spec import ModelSpec
+from cnnviz.tf_runtime import configure_tensorflow
 from cnnviz.train.evaluation import (
     Evaluation,
     evaluate_predictions,
@@ -153,9 +155,6 @@ def build_compiled_model(
     spec: ModelSpec, settings: TrainingSettings, loss: LossChoice, steps_per_epoch: int
 ) -> KerasModel:
     """The spec built with its seeded initial weights, compiled with settings and loss."""
-    from cnnviz.keras_build import build_model
-    from cnnviz.tf_runtime import configure_tensorflow
-
     configure_tensorflow()
     import keras
 
@@ -200,7 +199,7 @@ def train(
     x_fit, y_fit, x_val, y_val, notes = split_training_data(dataset, settings, host)
     steps = math.ceil(len(x_fit) / settings.batch_size)
     model = build_compiled_model(spec, settings, loss, steps)
-    from cnnviz.train.callback import ProgressCallback
+    from cnnviz.train.callback import ProgressCallback  # imports Keras: seconds, so only here
 
     tracker = ProgressTracker(
         epochs=settings.epochs,

@@ -23,11 +23,13 @@ from typing import Any, Final
 
 from cnnviz._types import Weights
 from cnnviz.data import Dataset
+from cnnviz.keras_build import build_model
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
+from cnnviz.tf_runtime import configure_tensorflow
 from cnnviz.train.failure import failure_message
 from cnnviz.train.progress import EpochWeightsCallable, ProgressCallable, StopSignal
-from cnnviz.train.run import TrainingResult
+from cnnviz.train.run import TrainingResult, train
 from cnnviz.train.settings import TrainingError, TrainingSettings
 
 __all__ = ["WORKER_NICENESS", "TrainingWorker", "WorkerPool", "train_in_worker", "worker_pool"]
@@ -63,8 +65,6 @@ def _serve(connection: Connection) -> None:
                 jobs.put(message)
 
     threading.Thread(target=read, name="cnnviz-worker-reader", daemon=True).start()
-    from cnnviz.tf_runtime import configure_tensorflow
-    from cnnviz.train.run import train
 
     configure_tensorflow()
     import keras
@@ -246,8 +246,6 @@ def train_in_worker(
             spec, dataset, settings, progress=progress, stop_event=stop_event,
             report_every=report_every, epoch_weights=epoch_weights,
         )  # fmt: skip
-    from cnnviz.keras_build import build_model
-    from cnnviz.tf_runtime import configure_tensorflow
 
     configure_tensorflow()  # this process's thread limit and Keras guard, before the build
     model = build_model(spec, seed=settings.seed)

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 import cnnviz.featuremaps.activations
 import cnnviz.settings
 import ui.featuremaps.image
+import ui.featuremaps.model
 from cnnviz.data import SHAPE_NAMES
 from cnnviz.keras_build import build_model
 from cnnviz.shapes import summarize
@@ -166,13 +167,13 @@ def test_switching_layers_and_scales_reuses_one_forward_pass(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[int] = []
-    original = cnnviz.featuremaps.extract_activations
+    original = ui.featuremaps.model.extract_activations
 
     def counting(model: Any, image: np.ndarray) -> Any:
         calls.append(1)
         return original(model, image)
 
-    monkeypatch.setattr(cnnviz.featuremaps, "extract_activations", counting)
+    monkeypatch.setattr(ui.featuremaps.model, "extract_activations", counting)
     app = _page()
     app.selectbox(key="fm_closer_layer").set_value(1).run()
     app.radio(key="fm_norm").set_value("layer").run()

@@ -12,7 +12,14 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz.data import ImageError, array_to_image, decode_upload, to_model_input
+from cnnviz.data import (
+    DatasetError,
+    ImageError,
+    array_to_image,
+    decode_upload,
+    load_dataset,
+    to_model_input,
+)
 from cnnviz.errors import LimitError
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
@@ -76,8 +83,6 @@ def _default_dataset(spec: ModelSpec, trained_dataset: str | None) -> str:
 
 
 def _dataset_sample(spec: ModelSpec, trained_dataset: str | None) -> ChosenImage | None:
-    from cnnviz.data import DatasetError, load_dataset
-
     allowed = get_settings().datasets
     names = [name for name in _SAMPLE_DATASETS if not allowed or name in allowed]
     default = _default_dataset(spec, trained_dataset)

@@ -18,7 +18,10 @@ import streamlit as st
 
 from cnnviz._types import KerasModel
 from cnnviz.archfile import dump_architecture
+from cnnviz.featuremaps import extract_activations
+from cnnviz.keras_build import build_model
 from cnnviz.spec import ModelSpec
+from cnnviz.tf_runtime import configure_tensorflow
 from cnnviz.train import TrainedModel
 from ui.state import trained_model
 from ui.workspace import restore_trained_model
@@ -111,9 +114,6 @@ def page_model(spec: ModelSpec) -> PageModel:
     digest = spec_digest(spec)
     cached = st.session_state.get(_RANDOM_MODEL_KEY)
     if not isinstance(cached, dict) or cached.get("digest") != digest:
-        from cnnviz.keras_build import build_model
-        from cnnviz.tf_runtime import configure_tensorflow
-
         configure_tensorflow()
         st.session_state.pop(_RANDOM_MODEL_KEY, None)  # free the old model first
         with _BUILD_LOCK:
@@ -125,8 +125,6 @@ def page_model(spec: ModelSpec) -> PageModel:
 
 def image_results(page: PageModel, x: np.ndarray) -> ImageResults:
     """Every layer's output for image `x`, computed once per (weights version, image)."""
-    from cnnviz.featuremaps import extract_activations
-
     store = st.session_state.get(_RESULTS_KEY)
     if not isinstance(store, OrderedDict):
         store = OrderedDict()

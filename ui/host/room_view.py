@@ -13,8 +13,11 @@ from typing import Any, Final
 
 import streamlit as st
 
+from cnnviz.archfile import load_architecture
 from cnnviz.errors import SpecError, StoreError
+from cnnviz.shapes import summarize
 from cnnviz.store import ParticipantView, RoomStore
+from cnnviz.train import wilson_interval
 from ui.guard import guarded
 
 __all__ = ["REFRESH_SECONDS", "live_room", "room_rows"]
@@ -27,8 +30,6 @@ def _model_line(architecture_json: str | None) -> tuple[str, int | None, int | N
     """(model name, layers, parameters, error) of a stored architecture."""
     if not architecture_json:
         return "(the default model)", None, None, ""
-    from cnnviz.archfile import load_architecture
-    from cnnviz.shapes import summarize
 
     try:
         spec = load_architecture(architecture_json)
@@ -49,8 +50,6 @@ def _ago(seconds: float) -> str:
 
 def room_rows(views: Sequence[ParticipantView], now: float | None = None) -> list[dict[str, Any]]:
     """One row per participant, as the table shows it (names stay plain text)."""
-    from cnnviz.train import wilson_interval
-
     now = time.time() if now is None else now
     rows = []
     for view in views:

@@ -20,12 +20,16 @@ import streamlit as st
 
 from cnnviz._types import KerasModel, Weights
 from cnnviz.archfile import dump_architecture
+from cnnviz.bundle import bundle_bytes
 from cnnviz.data import Dataset
 from cnnviz.errors import LimitError, StoreError
+from cnnviz.keras_build import build_model
 from cnnviz.limits import check_workspace_bytes
 from cnnviz.settings import get_settings
+from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
 from cnnviz.store import RoomQueue, Store
+from cnnviz.tf_runtime import configure_tensorflow
 from cnnviz.train import (
     DatasetSource,
     QueueCancelled,
@@ -35,9 +39,13 @@ from cnnviz.train import (
     UploadedDataset,
     builtin_source,
     failure_message,
+    fit_dataset_to_input,
+    training_backend,
     training_slots,
 )
+from ui.lesson import lesson_refuses_training
 from ui.state import JOB_KEY, RESULT_KEY, RUNS_KEY, TRAINED_KEY, session_runs, show_notice
+from ui.train.data import upload_hash
 from ui.workspace import current_workspace, refresh_stored_runs, report_store_problem, session_store
 
 __all__ = [
@@ -89,16 +97,11 @@ class RunRecorder:
         return cls(store, workspace_id, run_id, spec, dataset)
 
     def _bundle(self, model: KerasModel, accuracy: float | None) -> bytes:
-        from cnnviz.bundle import bundle_bytes
-
         return bundle_bytes(model, self.spec, dataset_name=self.dataset.name,
                             class_names=self.dataset.class_names, test_accuracy=accuracy)
 
     def epoch(self, epochs_done: int, weights: Weights,
               history: dict[str, list[float]]) -> None:
-        from cnnviz.keras_build import build_model
-        from cnnviz.tf_runtime import configure_tensorflow
-
         try:
             configure_tensorflow()
             model = build_model(self.spec)
@@ -167,8 +170,6 @@ class TrainingJob:
             self.recorder.epoch(epochs_done, weights, history)
 
     def run(self) -> None:
-        from cnnviz.train import fit_dataset_to_input, training_backend
-
         try:
             line = self.room_queue or training_slots()
             with line.slot(cancel=self.stop_event, on_wait=self._queued):
@@ -206,8 +207,6 @@ def start_training(spec: ModelSpec, dataset: Dataset,
                    settings: TrainingSettings) -> TrainingJob | None:
     """Start a job in its own thread (it waits for a free slot first); None, with a notice,
     where the host's lesson locks what it would train, whatever the widgets sent."""
-    from ui.lesson import lesson_refuses_training
-
     refusal = lesson_refuses_training(spec, dataset.name, settings.to_dict())
     if refusal:
         show_notice(f"The training was not started: {refusal}")
@@ -226,17 +225,15 @@ def _room_queue() -> RoomQueue | None:
     """The store's queue, one order for every replica, when the store is a shared database
     (`store_url`); None: this process's own queue."""
     store = session_store()
-    settings = get_settings()
-    return RoomQueue(store, settings.max_concurrent_trainings) if (
-        store is not None and settings.store_url) else None
+    host = get_settings()
+    return RoomQueue(store, host.max_concurrent_trainings) if (
+        store is not None and host.store_url) else None
 
 
 def _dataset_source(dataset: Dataset) -> DatasetSource | None:
     """For the ray backend: a built-in's name and seed, or a kept upload's content hash."""
     if get_settings().training_backend != "ray":
         return None
-    from ui.train.data import upload_hash
-
     kept = upload_hash(dataset)
     return builtin_source(dataset) or (UploadedDataset(kept) if kept else None)
 
@@ -246,8 +243,6 @@ def _recorder(spec: ModelSpec, dataset: Dataset,
     workspace, store = current_workspace(), session_store()
     if workspace is None or store is None:
         return None
-    from cnnviz.shapes import summarize
-    from ui.train.data import upload_hash
 
     try:
         check_workspace_bytes(store.usage_bytes(workspace.id))

@@ -16,6 +16,7 @@ from cnnviz.shapes import ModelSummary
 from cnnviz.spec import ModelSpec
 from cnnviz.train import LossChoice, TrainingProgress, TrainingSettings, training_slots
 from ui.guard import guarded
+from ui.lesson import lesson_refuses_training
 from ui.train.charts import LIVE_CHART_CONFIG, curves_figure
 from ui.train.job import TrainingJob, collect_finished_training, current_job, start_training
 
@@ -42,7 +43,6 @@ def training_blocker(
         return "Fix the model's output first (see the loss above)."
     if settings is None:
         return "Fix the training settings first."
-    from ui.lesson import lesson_refuses_training
 
     return lesson_refuses_training(summary.spec, dataset.name, settings.to_dict())
 

@@ -8,6 +8,7 @@ from typing import Any, Final
 import numpy as np
 import streamlit as st
 
+from cnnviz.bundle import bundle_bytes, keras_file_bytes
 from cnnviz.train import pair_indices
 from ui.state import RESULT_KEY, HandedImage, hand_image
 from ui.train.charts import confusion_figure, curves_figure, per_class_figure
@@ -121,8 +122,6 @@ def _history_rows(history: dict[str, list[float]]) -> list[dict[str, float | int
 
 
 def _downloads(shown: ShownResult) -> None:
-    from cnnviz.bundle import bundle_bytes, keras_file_bytes
-
     result = shown.result
     stem = f"{result.spec.name}-run{shown.run_id}"
     st.download_button(
