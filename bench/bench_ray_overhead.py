@@ -17,16 +17,10 @@ Without --ray-address it starts a one-node Ray cluster on loopback (127.0.0.2) w
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+
+from ray_cluster import loopback_cluster
 
 from cnnviz.data import load_dataset
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec, MaxPooling2DSpec
@@ -41,7 +35,6 @@ from cnnviz.train import (
     fit_dataset_to_input,
 )
 
-RAY = str(Path(sys.executable).with_name("ray"))
 SMALL = ModelSpec(
     (8, 8, 1),
     (
@@ -54,27 +47,6 @@ SMALL = ModelSpec(
 )
 
 
-@contextmanager
-def loopback_cluster(cpus: int) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.2", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "RAY_TMPDIR": tempfile.mkdtemp(prefix="ray")}
-    os.environ["RAY_TMPDIR"] = env["RAY_TMPDIR"]
-    subprocess.run(
-        [RAY, "start", "--head", "--node-ip-address=127.0.0.2", f"--port={port}",
-         f"--num-cpus={cpus}", "--include-dashboard=false", "--disable-usage-stats"],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
-    try:
-        yield f"127.0.0.2:{port}"
-    finally:
-        import ray
-
-        ray.shutdown()
-        subprocess.run([RAY, "stop", "--force"], env=env, check=False, capture_output=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default=None, help="default: a small digits model")
@@ -84,7 +56,7 @@ def main() -> None:
     parser.add_argument("--cpus", type=int, default=2, help="CPUs each Ray training asks for")
     parser.add_argument("--ray-address", default=None)
     args = parser.parse_args()
-    spec = get_preset(args.preset).spec if args.preset else SMALL
+    spec = get_preset(args.preset) if args.preset else SMALL
     dataset = load_dataset(args.dataset)
     fitted = fit_dataset_to_input(dataset, spec.input_shape)
     settings = TrainingSettings(epochs=args.epochs, batch_size=32)
@@ -119,7 +91,7 @@ def main() -> None:
     if args.ray_address:
         measure(args.ray_address)
     else:
-        with loopback_cluster(args.cpus) as address:
+        with loopback_cluster(nodes=1, cpus=args.cpus) as address:
             measure(address)
 
 

@@ -11,8 +11,13 @@ file in a temp dir; `--store postgresql` starts a throwaway PostgreSQL cluster o
 `--store-url URL` uses a database you started. Afterwards it prints the workspaces opened,
 the runs stored against the trainings completed (lost runs) and the database size per run.
 
+`--backend ray` trains on a two-node Ray cluster started on loopback (127.0.0.2 and
+127.0.0.3, one CPU each) behind `--replicas` app servers (2 by default), the sessions spread
+over them in turn; with `--store postgresql` the replicas share the room's queue too.
+
 Run: .venv/bin/python bench/load_test.py [--sessions 30] [--trainers 6] [--seconds 180] [--think 5]
-     [--lead 30] [--store sqlite|postgresql] [--store-url URL]
+     [--lead 30] [--store sqlite|postgresql] [--store-url URL] [--backend local|ray]
+     [--replicas N]
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ray_cluster import loopback_cluster  # noqa: E402
 from streamlit_client import RunResult, StreamlitSession  # noqa: E402
 from throwaway_postgres import throwaway_postgres  # noqa: E402
 
@@ -145,7 +151,8 @@ async def train_once(session: StreamlitSession, tally: Tally, until: float) -> N
                 tally.trainings_completed += 1
                 tally.training_seconds.append(time.monotonic() - pressed)
                 return
-            if "Training failed" in text or "training process ended" in text:
+            if any(words in text for words in
+                   ("Training failed", "training process ended", "training was lost")):
                 tally.errors.append(f"training failed: {text[-300:]}")
                 return
         tally.unfinished.append(text[-300:])
@@ -195,13 +202,16 @@ async def host_opens_the_app(url: str, lead: float, tally: Tally) -> None:
 
 
 async def run(
-    url: str, sessions: int, trainers: int, seconds: float, think: float, lead: float,
+    urls: list[str], sessions: int, trainers: int, seconds: float, think: float, lead: float,
     tally: Tally,
 ) -> None:
-    await host_opens_the_app(url, lead, tally)
+    for url in urls[:-1]:
+        await host_opens_the_app(url, 0.0, tally)
+    await host_opens_the_app(urls[-1], lead, tally)
     until = time.monotonic() + seconds
     tasks = []
     for number in range(sessions):
+        url = urls[number % len(urls)]  # the proxy's sticky spread, one replica per session
         tasks.append(asyncio.create_task(
             participant(url, number, number < trainers, tally, until, think)))
         await asyncio.sleep(0.2)  # a room does not click at the very same millisecond
@@ -279,9 +289,19 @@ def main() -> None:
                         "cluster started for this run")
     parser.add_argument("--store-url", default="",
                         help="an existing, empty database instead (e.g. postgresql://…)")
+    parser.add_argument("--backend", choices=("local", "ray"), default="local",
+                        help="ray: a two-node Ray cluster on loopback trains")
+    parser.add_argument("--replicas", type=int, default=None,
+                        help="app servers sharing the store (default: 1, or 2 with ray)")
     args = parser.parse_args()
+    args.replicas = args.replicas or (2 if args.backend == "ray" else 1)
     with workspace_store(args.store, args.store_url) as (url, store_env):
-        tally = load(args, store_env)
+        if args.backend == "ray":
+            with loopback_cluster(nodes=2, cpus=1) as address:
+                tally = load(args, {**store_env, "CNNVIZ_TRAINING_BACKEND": "ray",
+                                    "CNNVIZ_RAY_ADDRESS": address})
+        else:
+            tally = load(args, store_env)
         figures = store_figures(url)
     print(f"workspace store:          {args.store_url and 'given URL' or args.store}")
     print(f"workspaces opened:        {figures.workspaces} (each session a new participant, "
@@ -300,22 +320,27 @@ def main() -> None:
 
 def load(args: argparse.Namespace, store_env: dict[str, str]) -> Tally:
     """Run the room against a server using the store; print the room's figures."""
-    port = free_port()
-    server = start_server(port, store_env)
+    servers = {}
+    for _ in range(args.replicas):
+        port = free_port()
+        servers[f"http://127.0.0.1:{port}"] = start_server(port, store_env)
     tally = Tally()
     started = time.monotonic()
     try:
         asyncio.run(asyncio.wait_for(
-            run(f"http://127.0.0.1:{port}", args.sessions, args.trainers, args.seconds,
+            run(list(servers), args.sessions, args.trainers, args.seconds,
                 args.think, args.lead, tally),
             timeout=args.lead + args.seconds + 300,
         ))
     except TimeoutError:
         tally.errors.append("the load test ran past its time bound")
     finally:
-        memory = peak_memory_mb(server.pid)
-        server.terminate()
-        server.wait(timeout=30)
+        memory = max(peak_memory_mb(server.pid) for server in servers.values())
+        for server in servers.values():
+            server.terminate()
+            server.wait(timeout=30)
+    print(f"training backend:         {args.backend}, {args.replicas} replica(s)"
+          + (" (a two-node Ray cluster on loopback)" if args.backend == "ray" else ""))
     print(f"sessions held:            {tally.sessions_held} of {args.sessions} "
           f"({args.trainers} train; think time {args.think:g} s between edits; the host "
           f"opened the app {args.lead:g} s before)")
@@ -341,7 +366,7 @@ def load(args: argparse.Namespace, store_env: dict[str, str]) -> Tally:
     for error in tally.errors[:10]:
         print(f"  {error}")
     print(f"lost architectures:       {tally.lost_architectures}")
-    print(f"server peak memory:       {memory:,.0f} MB")
+    print(f"server peak memory:       {memory:,.0f} MB (the largest replica)")
     return tally
 
 
