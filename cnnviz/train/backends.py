@@ -51,7 +51,7 @@ __all__ = [
 
 _POLL_SECONDS: Final = 0.1
 _STOP_CHECK_SECONDS: Final = 0.05
-_MAILBOX_NAME: Final = "cnnviz-training-mailbox"
+_UPLOADS_KEPT: Final = 16  # uploaded datasets kept in Ray's object store, newest first
 
 PlacedCallable = Callable[[str], None]  # the address of the node a training runs on
 
@@ -374,6 +374,8 @@ class RayBackend:
             if isinstance(source, UploadedDataset):
                 key = (source.content_key, tuple(dataset.x_train.shape[1:]))
                 if key not in self._uploads:
+                    if len(self._uploads) >= _UPLOADS_KEPT:  # the oldest leaves the store
+                        del self._uploads[next(iter(self._uploads))]
                     self._uploads[key] = ray.put(dataset)
                 return self._uploads[key]
             if dataset not in self._unnamed:
