@@ -36,6 +36,7 @@ from cnnviz.store.schema import (
     runs,
 )
 from cnnviz.store.workspace import STALE_RUN_SECONDS, Store
+from cnnviz.train import wilson_interval
 
 __all__ = ["BestRun", "ParticipantView", "Question", "RoomStore", "clean_answer"]
 
@@ -74,8 +75,6 @@ class Question:
 
 
 def _wilson(accuracy: float, count: int) -> tuple[float, float]:
-    from cnnviz.train import wilson_interval
-
     return wilson_interval(accuracy, count)
 
 

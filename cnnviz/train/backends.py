@@ -25,12 +25,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from cnnviz.data import Dataset, DatasetError
+from cnnviz.data import BUILTIN_DATASETS, Dataset, DatasetError, load_dataset
+from cnnviz.keras_build import build_model
 from cnnviz.settings import Settings, get_settings
 from cnnviz.spec import ModelSpec
+from cnnviz.tf_runtime import configure_tensorflow
 from cnnviz.train.failure import failure_message
+from cnnviz.train.preparation import fit_dataset_to_input
 from cnnviz.train.progress import EpochWeightsCallable, ProgressCallable, StopSignal
+from cnnviz.train.run import train
 from cnnviz.train.settings import TrainingError, TrainingSettings
+from cnnviz.train.worker import train_in_worker
 
 if TYPE_CHECKING:
     from cnnviz.train.run import TrainingResult
@@ -76,8 +81,6 @@ DatasetSource = BuiltinDataset | UploadedDataset
 
 def builtin_source(dataset: Dataset, seed: int = 0) -> BuiltinDataset | None:
     """`BuiltinDataset` when `dataset` is the cached built-in of that name and seed."""
-    from cnnviz.data import BUILTIN_DATASETS, load_dataset
-
     if dataset.name not in BUILTIN_DATASETS or dataset.x_train.flags.writeable:
         return None  # built-ins are cached read-only; this one was made elsewhere
     try:
@@ -129,8 +132,6 @@ class LocalBackend:
         source: DatasetSource | None = None,
         on_placed: PlacedCallable | None = None,
     ) -> TrainingResult:
-        from cnnviz.train.worker import train_in_worker
-
         if on_placed is not None:
             on_placed("this machine")
         return train_in_worker(
@@ -276,9 +277,6 @@ def _train_on_worker(
     def send(message: tuple[Any, ...]) -> None:
         last[0] = mailbox.push.remote(key, message)
 
-    from cnnviz.tf_runtime import configure_tensorflow
-    from cnnviz.train.preparation import fit_dataset_to_input
-    from cnnviz.train.run import train
 
     configure_tensorflow()
     import keras
@@ -288,8 +286,6 @@ def _train_on_worker(
     keras.backend.clear_session()
     try:
         if isinstance(data, BuiltinDataset):
-            from cnnviz.data import load_dataset
-
             data = load_dataset(data.name, seed=data.seed)
         dataset = fit_dataset_to_input(data, spec.input_shape)
         result = train(
@@ -446,8 +442,6 @@ class RayBackend:
                 pass
         if kind == "failed":
             raise TrainingError(payload)
-        from cnnviz.keras_build import build_model
-        from cnnviz.tf_runtime import configure_tensorflow
 
         configure_tensorflow()
         model = build_model(spec, seed=settings.seed)
