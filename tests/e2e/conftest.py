@@ -180,21 +180,22 @@ def wait_for_app() -> Callable[..., None]:
 
 
 def _download(page: Any, button: Any) -> bytes:
-    """The file a download button gives. The button's data is made on the server when it is
-    clicked; once in a full CI run a first click brought nothing within 60 s (never seen
-    alone), so a click that brings nothing in 30 s is screenshotted and tried once more."""
+    """The file a download button gives. Its data is made on the server when it is clicked,
+    and the button stays disabled meanwhile; on a busy machine that takes a while. A click
+    that brings nothing in 90 s is screenshotted and, once the button is enabled again,
+    tried once more."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     try:
-        with page.expect_download(timeout=30_000) as first:
+        with page.expect_download(timeout=90_000) as first:
             button.click()
         return Path(first.value.path()).read_bytes()
     except PlaywrightTimeoutError:
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT_DIR / "download_first_click_got_nothing.png"),
                         full_page=True)
-    with page.expect_download(timeout=30_000) as second:
-        button.click()
+    with page.expect_download(timeout=90_000) as second:
+        button.click(timeout=120_000)
     return Path(second.value.path()).read_bytes()
 
 
