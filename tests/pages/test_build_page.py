@@ -418,6 +418,18 @@ def test_every_layer_type_shows_its_settings_with_keras_names(class_name: str) -
         assert spec_field.name in labels, spec_field.name
 
 
+@pytest.mark.parametrize("class_name", list(NEW_LAYER_CONFIG))
+def test_every_argument_reads_back_from_its_widget_as_it_was_drawn(class_name: str) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    layer = new_layer(class_name)
+    at.session_state[SPEC_KEY] = ModelSpec(input_shape=(32, 32, 3), layers=(layer,))
+    at.run()
+    _open_more_arguments(at)
+    _widget(at.text_input, "name").set_value("probe").run()  # every widget is read back
+    assert not at.exception, at.exception
+    assert _spec(at).layers[0] == dataclasses.replace(layer, name="probe")
+
+
 def test_a_dropout_rate_edit_applies_and_an_empty_optional_stays_none() -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state[SPEC_KEY] = ModelSpec(input_shape=(8, 8, 1), layers=(

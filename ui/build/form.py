@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import streamlit as st
 
@@ -43,6 +44,8 @@ class DraftError:
     fixes: tuple[tuple[str, dict[str, Any]], ...]  # (label, the config that clears it)
 
 
+# The kind of widget a field gets, by the coercer that checks it (`_kind` falls back on the
+# field's name and type). Each kind is one entry of `_WIDGETS`: its widget and its read-back.
 _KINDS: dict[Any, str] = {
     f.positive_int: "int", f.int_pair: "pair", f.optional_int_pair: "optional_pair",
     f.padding_pairs: "padding4", f.activation: "activation", f.boolean: "bool",
@@ -51,8 +54,9 @@ _KINDS: dict[Any, str] = {
     f.optional_non_negative_real: "optional_real", f.optional_non_negative_pair: "optional_pair0",
     f.axis_list: "axes", f.regularizer: "regularizer", f.target_shape: "json",
 }
-_PAIR_KINDS = ("pair", "optional_pair", "optional_pair0", "padding4")
 _CHOICES = {"interpolation": INTERPOLATIONS}
+_Get = Callable[[str], Any]  # st.session_state.get
+_UNSET: Final = object()  # a read-back that leaves the argument out of the config
 
 
 def _kind(spec_field: dataclasses.Field[Any]) -> str:
@@ -98,83 +102,173 @@ def _regularizer_text(value: f.Regularizer | None) -> str:
     return shown if isinstance(shown, str) else json.dumps(shown)
 
 
-def _pair_inputs(labels: tuple[str, ...], values: Any, key: str, help_text: str, minimum: int,
-                 on_change: Any) -> None:
+def _json_or_text(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return text  # the layer's own check says what is wrong with it
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """One field's widget as it is drawn: the field, its value, its key and its help."""
+
+    field: dataclasses.Field[Any]
+    value: Any
+    key: str
+    help: str
+    auto_name: str
+    on_change: Callable[[], None]
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    def common(self, help_text: str | None = None) -> dict[str, Any]:
+        return {"key": self.key, "help": help_text or self.help, "on_change": self.on_change}
+
+
+@dataclass(frozen=True)
+class _Widget:
+    """How one kind of field is drawn, and how its value is read back from the widgets.
+
+    `read` gets a look-up in the session state and the field's key (None: the field is never read
+    back); `row`: number inputs keyed `key_0`, `key_1`, … on a row of their own."""
+
+    draw: Callable[[_Drawn], object]
+    read: Callable[[_Get, str], Any] | None = lambda get, key: get(key)
+    row: bool = False
+
+
+def _pair_inputs(labels: tuple[str, ...], values: Any, drawn: _Drawn, minimum: int) -> None:
     """Number inputs side by side, two a row; keys `key_0`, `key_1`, …"""
     for start in range(0, len(labels), 2):
         for offset, column in enumerate(st.columns(2)):
             axis = start + offset
             column.number_input(labels[axis], min_value=minimum, step=1,
                                 value=None if values is None else values[axis],
-                                key=f"{key}_{axis}", on_change=on_change, placeholder="None",
-                                help=f"{help_text} Up to {f.MAX_WINDOW:,}.")
+                                key=f"{drawn.key}_{axis}", on_change=drawn.on_change,
+                                placeholder="None",
+                                help=f"{drawn.help} Up to {f.MAX_WINDOW:,}.")
+
+
+def _pair_widget(minimum: int, *, optional: bool) -> _Widget:
+    def draw(drawn: _Drawn) -> None:
+        _pair_inputs((f"{drawn.name} · height", f"{drawn.name} · width"), drawn.value, drawn,
+                     minimum)
+
+    def read(get: _Get, key: str) -> Any:
+        pair = [get(f"{key}_0"), get(f"{key}_1")]
+        return _UNSET if optional and pair == [None, None] else pair
+
+    return _Widget(draw, read, row=True)
+
+
+def _draw_padding4(drawn: _Drawn) -> None:
+    (top, bottom), (left, right) = drawn.value
+    _pair_inputs(("padding · top", "padding · bottom", "padding · left", "padding · right"),
+                 (top, bottom, left, right), drawn, 0)
+
+
+def _read_padding4(get: _Get, key: str) -> Any:
+    sides = [get(f"{key}_{axis}") for axis in range(4)]
+    return [sides[:2], sides[2:]]
+
+
+def _draw_activation(drawn: _Drawn) -> None:
+    options = [_NO_ACTIVATION, *(a for a in f.ACTIVATIONS if a != "linear")]
+    st.selectbox(drawn.name, options, index=options.index(drawn.value or _NO_ACTIVATION),
+                 **drawn.common())
+
+
+def _read_activation(get: _Get, key: str) -> Any:
+    value = get(key)
+    return None if value in (None, _NO_ACTIVATION) else value
+
+
+def _draw_initializer(drawn: _Drawn) -> None:
+    options = _accepted(drawn.field, f.INITIALIZERS)
+    st.selectbox(drawn.name, options,
+                 index=options.index(drawn.value) if drawn.value in options else None,
+                 **drawn.common())
+
+
+def _draw_choice(drawn: _Drawn) -> None:
+    options = list(_CHOICES[drawn.name])
+    st.selectbox(drawn.name, options, index=options.index(drawn.value), **drawn.common())
+
+
+def _real_widget(minimum: float | None) -> _Widget:
+    def draw(drawn: _Drawn) -> None:
+        st.number_input(drawn.name, min_value=minimum,
+                        value=None if drawn.value is None else float(drawn.value),
+                        format="%g", step=0.1, placeholder="None", **drawn.common())
+
+    return _Widget(draw)
+
+
+def _read_regularizer(get: _Get, key: str) -> Any:
+    text = (get(key) or "").strip()
+    return _json_or_text(text) if text else None
+
+
+def _draw_fixed(drawn: _Drawn) -> None:
+    shown = "channels_last" if drawn.name == "data_format" else str(drawn.value)
+    st.text_input(drawn.name, value=shown, disabled=True, key=drawn.key, help=drawn.help)
+
+
+# No max_value on whole numbers: the browser would silently refuse a number over it,
+# where the layer's own check says what the limit is and why.
+_WIDGETS: dict[str, _Widget] = {
+    "int": _Widget(lambda d: st.number_input(
+        d.name, min_value=1, step=1, value=d.value,
+        **d.common(f"{d.help} Up to {f.MAX_SIZE:,}."))),
+    "pair": _pair_widget(1, optional=False),
+    "optional_pair": _pair_widget(1, optional=True),
+    "optional_pair0": _pair_widget(0, optional=True),
+    "padding4": _Widget(_draw_padding4, _read_padding4, row=True),
+    "padding": _Widget(lambda d: st.radio(
+        d.name, ["valid", "same"], index=["valid", "same"].index(d.value), horizontal=True,
+        **d.common())),
+    "activation": _Widget(_draw_activation, _read_activation),
+    "initializer": _Widget(_draw_initializer),
+    "bool": _Widget(lambda d: st.toggle(d.name, value=d.value, **d.common())),
+    "choice": _Widget(_draw_choice),
+    "signed_int": _Widget(lambda d: st.number_input(d.name, step=1, value=d.value,
+                                                    **d.common())),
+    "real": _real_widget(None),
+    "non_negative_real": _real_widget(0.0),
+    "optional_real": _real_widget(0.0),
+    "axes": _Widget(
+        lambda d: st.multiselect(d.name, [1, 2, 3], default=list(d.value or ()),
+                                 placeholder="None", **d.common()),
+        lambda get, key: sorted(get(key) or []) or None),
+    "regularizer": _Widget(
+        lambda d: st.text_input(d.name, value=_regularizer_text(d.value),
+                                placeholder="None (no penalty)", **d.common()),
+        _read_regularizer),
+    "float": _Widget(lambda d: st.number_input(
+        d.name, min_value=0.0, max_value=1.0, value=float(d.value), format="%g",
+        step=_FLOAT_STEP.get(d.name, 0.01), **d.common())),
+    "optional_int": _Widget(lambda d: st.number_input(
+        d.name, min_value=0, max_value=2**31 - 1, step=1, value=d.value,
+        placeholder="None (random)", **d.common())),
+    "name": _Widget(
+        lambda d: st.text_input(d.name, value=d.value or "",
+                                placeholder=f"{d.auto_name} (automatic)", max_chars=64,
+                                **d.common()),
+        lambda get, key: get(key) or None),
+    "json": _Widget(lambda d: st.text_input(d.name, value=json.dumps(d.value), **d.common()),
+                    lambda get, key: _json_or_text(get(key))),
+    "fixed": _Widget(_draw_fixed, read=None),
+}
 
 
 def _widget(spec_field: dataclasses.Field[Any], value: Any, key: str, auto_name: str,
-            on_change: Any) -> None:
-    name, kind = spec_field.name, _kind(spec_field)
-    help_text = field_help(name, _default_text(spec_field))
-    # No max_value on whole numbers: the browser would silently refuse a number over it,
-    # where the layer's own check says what the limit is and why.
-    common = {"key": key, "help": help_text, "on_change": on_change}
-    if kind == "int":
-        common["help"] = f"{help_text} Up to {f.MAX_SIZE:,}."
-        st.number_input(name, min_value=1, step=1, value=value, **common)
-    elif kind in ("pair", "optional_pair", "optional_pair0"):
-        _pair_inputs((f"{name} · height", f"{name} · width"), value, key, help_text,
-                     0 if kind == "optional_pair0" else 1, on_change)
-    elif kind == "padding4":
-        (top, bottom), (left, right) = value
-        _pair_inputs(("padding · top", "padding · bottom", "padding · left", "padding · right"),
-                     (top, bottom, left, right), key, help_text, 0, on_change)
-    elif kind == "padding":
-        st.radio(name, ["valid", "same"], index=["valid", "same"].index(value),
-                 horizontal=True, **common)
-    elif kind == "activation":
-        options = [_NO_ACTIVATION, *(a for a in f.ACTIVATIONS if a != "linear")]
-        st.selectbox(name, options, index=options.index(value or _NO_ACTIVATION), **common)
-    elif kind == "initializer":
-        options = _accepted(spec_field, f.INITIALIZERS)
-        st.selectbox(name, options, index=options.index(value) if value in options else None,
-                     **common)
-    elif kind == "bool":
-        st.toggle(name, value=value, **common)
-    elif kind == "choice":
-        options = list(_CHOICES[name])
-        st.selectbox(name, options, index=options.index(value), **common)
-    elif kind == "signed_int":
-        st.number_input(name, step=1, value=value, **common)
-    elif kind in ("real", "non_negative_real", "optional_real"):
-        st.number_input(name, min_value=None if kind == "real" else 0.0,
-                        value=None if value is None else float(value), format="%g", step=0.1,
-                        placeholder="None", **common)
-    elif kind == "axes":
-        st.multiselect(name, [1, 2, 3], default=list(value or ()), placeholder="None",
-                       **common)
-    elif kind == "regularizer":
-        st.text_input(name, value=_regularizer_text(value), placeholder="None (no penalty)",
-                      **common)
-    elif kind == "float":
-        st.number_input(name, min_value=0.0, max_value=1.0, value=float(value), format="%g",
-                        step=_FLOAT_STEP.get(name, 0.01), **common)
-    elif kind == "optional_int":
-        st.number_input(name, min_value=0, max_value=2**31 - 1, step=1, value=value,
-                        placeholder="None (random)", **common)
-    elif kind == "name":
-        st.text_input(name, value=value or "", placeholder=f"{auto_name} (automatic)",
-                      max_chars=64, **common)
-    elif kind == "json":
-        st.text_input(name, value=json.dumps(value), **common)
-    else:
-        shown = "channels_last" if name == "data_format" else str(value)
-        st.text_input(name, value=shown, disabled=True, key=key, help=help_text)
-
-
-def _json_or_text(text: Any) -> Any:
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError, RecursionError):
-        return text  # the layer's own check says what is wrong with it
+            on_change: Callable[[], None]) -> None:
+    help_text = field_help(spec_field.name, _default_text(spec_field))
+    drawn = _Drawn(spec_field, value, key, help_text, auto_name, on_change)
+    _WIDGETS[_kind(spec_field)].draw(drawn)
 
 
 def _read_config(layer: LayerSpec, prefix: str) -> dict[str, Any]:
@@ -184,36 +278,16 @@ def _read_config(layer: LayerSpec, prefix: str) -> dict[str, Any]:
     config: dict[str, Any] = {}
     current = layer.config(include_defaults=True)
     for spec_field in dataclasses.fields(layer):
-        key, kind = prefix + spec_field.name, _kind(spec_field)
-        if kind == "fixed":
+        key, widget = prefix + spec_field.name, _WIDGETS[_kind(spec_field)]
+        if widget.read is None:
             continue
-        probe = f"{key}_0" if kind in _PAIR_KINDS else key
-        if probe not in state:
+        if (f"{key}_0" if widget.row else key) not in state:
             if spec_field.name in current:
                 config[spec_field.name] = current[spec_field.name]
             continue
-        if kind == "padding4":
-            sides = [state.get(f"{key}_{axis}") for axis in range(4)]
-            config["padding"] = [sides[:2], sides[2:]]
-        elif kind in ("pair", "optional_pair", "optional_pair0"):
-            pair = [state.get(f"{key}_0"), state.get(f"{key}_1")]
-            if kind != "pair" and pair == [None, None]:
-                continue
-            config[spec_field.name] = pair
-        elif kind == "activation":
-            value = state.get(key)
-            config["activation"] = None if value in (None, _NO_ACTIVATION) else value
-        elif kind == "name":
-            config["name"] = state.get(key) or None
-        elif kind == "json":
-            config[spec_field.name] = _json_or_text(state.get(key))
-        elif kind == "regularizer":
-            text = (state.get(key) or "").strip()
-            config[spec_field.name] = _json_or_text(text) if text else None
-        elif kind == "axes":
-            config[spec_field.name] = sorted(state.get(key) or []) or None
-        else:
-            config[spec_field.name] = state.get(key)
+        value = widget.read(state.get, key)
+        if value is not _UNSET:
+            config[spec_field.name] = value
     return config
 
 
@@ -258,7 +332,7 @@ def layer_settings(spec: ModelSpec, index: int) -> None:
         _store(index, layer.class_name, _read_config(layer, prefix))
 
     main = [item for item in fields if item.name not in _ADVANCED]
-    pairs = [item for item in main if _kind(item) in _PAIR_KINDS]
+    pairs = [item for item in main if _WIDGETS[_kind(item)].row]
     columns = st.columns(2)
     for position, spec_field in enumerate(item for item in main if item not in pairs):
         with columns[position % 2]:
