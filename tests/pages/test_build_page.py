@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz.advice import advise
 from cnnviz.archfile import dump_architecture
+from cnnviz.layers import LayerSpec
 from cnnviz.presets import PRESETS, get_preset
 from cnnviz.shapes import readable_size, summarize
 from cnnviz.spec import ModelSpec, SpecError
@@ -403,14 +404,19 @@ def test_every_palette_layer_can_be_dropped_into_an_empty_stack(class_name: str)
     assert summarize(spec).ok
 
 
-@pytest.mark.parametrize("class_name", list(NEW_LAYER_CONFIG))
-def test_every_layer_type_shows_its_settings_with_keras_names(class_name: str) -> None:
+def _one_layer_with_all_arguments(class_name: str) -> tuple[AppTest, LayerSpec]:
+    """The Build page on a model of one fresh `class_name` layer, its More arguments open."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     layer = new_layer(class_name)
     at.session_state[SPEC_KEY] = ModelSpec(input_shape=(32, 32, 3), layers=(layer,))
     at.run()
     assert not at.exception, at.exception
-    _open_more_arguments(at)
+    return _open_more_arguments(at), layer
+
+
+@pytest.mark.parametrize("class_name", list(NEW_LAYER_CONFIG))
+def test_every_layer_type_shows_its_settings_with_keras_names(class_name: str) -> None:
+    at, layer = _one_layer_with_all_arguments(class_name)
     labels = {widget.label.split(" · ")[0] for kind in (
         at.number_input, at.text_input, at.selectbox, at.radio, at.toggle, at.multiselect)
         for widget in kind}
@@ -420,11 +426,7 @@ def test_every_layer_type_shows_its_settings_with_keras_names(class_name: str) -
 
 @pytest.mark.parametrize("class_name", list(NEW_LAYER_CONFIG))
 def test_every_argument_reads_back_from_its_widget_as_it_was_drawn(class_name: str) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    layer = new_layer(class_name)
-    at.session_state[SPEC_KEY] = ModelSpec(input_shape=(32, 32, 3), layers=(layer,))
-    at.run()
-    _open_more_arguments(at)
+    at, layer = _one_layer_with_all_arguments(class_name)
     _widget(at.text_input, "name").set_value("probe").run()  # every widget is read back
     assert not at.exception, at.exception
     assert _spec(at).layers[0] == dataclasses.replace(layer, name="probe")
