@@ -11,6 +11,7 @@ from typing import Final
 import streamlit as st
 
 from cnnviz.data import Dataset
+from cnnviz.errors import StoreError
 from cnnviz.limits import model_limit_errors
 from cnnviz.shapes import ModelSummary
 from cnnviz.spec import ModelSpec
@@ -81,10 +82,19 @@ def _progress_text(progress: TrainingProgress, stopping: bool) -> str:
 
 
 def _queued(job: TrainingJob) -> None:
-    slots = training_slots()
-    st.info(f"**Queued** — {slots.running} training(s) are running on this server, which "
-            f"runs {slots.limit or 'any number'} at once. You are number "
-            f"{job.queue_position or 1} in line; yours starts by itself.",
+    running: int | None
+    if job.room_queue is not None:  # replicas share the store: the line is the room's
+        where, limit = "in the room, which", job.room_queue.limit
+        try:
+            running = job.room_queue.running()
+        except StoreError:
+            running = None
+    else:
+        slots = training_slots()
+        where, limit, running = "on this server, which", slots.limit, slots.running
+    now = f"{running} training(s) are running" if running is not None else "Trainings run"
+    st.info(f"**Queued** — {now} {where} runs {limit or 'any number'} at once. You are "
+            f"number {job.queue_position or 1} in line; yours starts by itself.",
             icon=":material/hourglass_top:")
     st.button("Cancel", on_click=job.stop, key="train_cancel", icon=":material/close:")
 
