@@ -14,6 +14,7 @@ Every test here is skipped with a reason when chromium or Playwright is missing,
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -172,6 +173,40 @@ def _wait_for_app(page: Any, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
         }""",
         timeout=timeout_ms,
     )
+
+
+TRAINING_TIMEOUT_MS = 240_000
+
+
+def open_page(page: Any, name: str) -> None:
+    """Click `name` in the sidebar's navigation and wait for the page."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
+    _wait_for_app(page)
+
+
+def train_one_epoch(page: Any) -> str:
+    """On the Train page: one epoch with the defaults; returns the test accuracy shown."""
+    open_page(page, "Train")
+    epochs = page.get_by_role("spinbutton", name="Epochs")
+    epochs.fill("1")
+    epochs.press("Enter")
+    _wait_for_app(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("Test accuracy", exact=True).wait_for(timeout=TRAINING_TIMEOUT_MS)
+    _wait_for_app(page)
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
+    accuracy = re.search(r"\d+\.\d%", metric.inner_text())
+    assert accuracy is not None, metric.inner_text()
+    return accuracy.group(0)
+
+
+def trained_prediction(page: Any) -> str:
+    """On the Feature maps page, with the session's trained model: its prediction line."""
+    open_page(page, "Feature maps")
+    page.get_by_text("Model trained in this session").wait_for(timeout=TRAINING_TIMEOUT_MS)
+    line = page.get_by_text(re.compile(r"^Prediction: ")).first
+    line.wait_for(timeout=TRAINING_TIMEOUT_MS)
+    return str(line.inner_text())
 
 
 @pytest.fixture
