@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import cnnviz.train
+import ui.train.job
 from cnnviz.archfile import dump_architecture
 from cnnviz.cli import main
 from cnnviz.data import load_dataset
@@ -224,18 +224,24 @@ def _job_on(settings: TrainingSettings) -> TrainingJob:
 def test_the_app_job_trains_through_the_configured_backend(
     cluster: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cnnviz.train, "training_backend", lambda: RayBackend(cluster))
+    placed: list[str] = []
+    backend = RayBackend(cluster, resources={"second_node": 1})
+    train = backend.train
+    monkeypatch.setattr(
+        backend, "train", lambda *args, **kwargs: train(*args, **kwargs, on_placed=placed.append)
+    )
+    monkeypatch.setattr(ui.train.job, "training_backend", lambda: backend)
     job = _job_on(SETTINGS)
     job.run()
-    assert job.state == "finished" and job.progress is not None
-    assert job.result.epochs_completed == 1 and job.x_test is not None
+    assert job.state == "finished" and job.progress is not None and placed == [SECOND_IP]
+    assert job.result is not None and job.result.epochs_completed == 1 and job.x_test is not None
 
 
 def test_killing_the_second_node_mid_training_is_a_clear_message_in_the_app(
     cluster: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     on_second = RayBackend(cluster, resources={"second_node": 1})
-    monkeypatch.setattr(cnnviz.train, "training_backend", lambda: on_second)
+    monkeypatch.setattr(ui.train.job, "training_backend", lambda: on_second)
     job = _job_on(TrainingSettings(epochs=50, batch_size=8, learning_rate=0.001))
     assert job.thread is not None
     job.thread.start()
@@ -246,7 +252,7 @@ def test_killing_the_second_node_mid_training_is_a_clear_message_in_the_app(
     job.thread.join(180)
     assert job.state == "failed" and job.error is not None
     assert "lost" in job.error and SECOND_IP in job.error
-    monkeypatch.setattr(cnnviz.train, "training_backend", lambda: RayBackend(cluster))
+    monkeypatch.setattr(ui.train.job, "training_backend", lambda: RayBackend(cluster))
     after = _job_on(SETTINGS)
     after.run()
     assert after.state == "finished"  # the rest of the cluster still trains
