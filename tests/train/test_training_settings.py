@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from cnnviz.cli.train import _settings, register
+from cnnviz.cli.train import _training_settings, register
 from cnnviz.train import TrainingError, TrainingSettings
 
 
@@ -42,4 +42,4 @@ def test_the_cli_takes_a_schedule(schedule: str) -> None:
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
     args = parser.parse_args(["train", "model.json", "--dataset", "digits", "--schedule", schedule])
-    assert _settings(args).schedule == schedule
+    assert _training_settings(args).schedule == schedule
