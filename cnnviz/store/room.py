@@ -253,9 +253,10 @@ class RoomStore:
 
     def my_answer(self, question_id: int, participant_id: int) -> str | None:
         with self._tx("read your answer") as db:
-            return db.execute(sa.select(room_answers.c.answer).where(
+            answer = db.execute(sa.select(room_answers.c.answer).where(
                 room_answers.c.question_id == question_id,
                 room_answers.c.participant_id == participant_id)).scalar()
+        return str(answer) if answer is not None else None
 
     def answer_counts(self, question_id: int) -> list[tuple[str, int]]:
         """How many gave each answer, most given first."""

@@ -272,7 +272,8 @@ def _train_on_worker(
     """The Ray task: ("done", result without model, weights) or ("failed", message, None)."""
     import ray
 
-    last: list[Any] = [mailbox.push.remote(key, ("placed", ray.util.get_node_ip_address()))]
+    node = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]  # Ray's is untyped
+    last: list[Any] = [mailbox.push.remote(key, ("placed", node))]
 
     def send(message: tuple[Any, ...]) -> None:
         last[0] = mailbox.push.remote(key, message)
