@@ -51,7 +51,6 @@ COOKIE_NAME = "cnnviz_participant"
 _COOKIE_SECONDS = 365 * 86_400
 _SAVED_ARCH_KEY = "cnnviz_saved_architecture"
 _SAVED_DATASET_KEY = "cnnviz_saved_dataset"
-_COOKIE_WRITTEN_KEY = "cnnviz_cookie_written"
 _RESTORED_KEY = "cnnviz_restored_runs"  # runs whose weights this session tried to load
 _ASSETS = Path(__file__).resolve().parent / "components"
 _COOKIE_COMPONENT = st.components.v2.component(
@@ -107,7 +106,6 @@ def _write_cookie(workspace: Workspace) -> None:
         _COOKIE_COMPONENT(key=f"participant_cookie_{workspace.id}",
                           data={"name": COOKIE_NAME, "token": workspace.token,
                                 "max_age": _COOKIE_SECONDS})
-    st.session_state[_COOKIE_WRITTEN_KEY] = workspace.token
 
 
 def refresh_stored_runs(store: Store, workspace: Workspace) -> None:
