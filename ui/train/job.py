@@ -84,6 +84,7 @@ class RunRecorder:
     spec: ModelSpec
     dataset: Dataset
     problem: str | None = None  # the store's last failure, shown by the page
+    _checkpoint: KerasModel | None = None  # built once, carries each epoch's weights
 
     @classmethod
     def begin(cls, store: Store, workspace_id: int, spec: ModelSpec, dataset: Dataset,
@@ -103,12 +104,13 @@ class RunRecorder:
     def epoch(self, epochs_done: int, weights: Weights,
               history: dict[str, list[float]]) -> None:
         try:
-            configure_tensorflow()
-            model = build_model(self.spec)
-            model.set_weights(weights)
+            if self._checkpoint is None:
+                configure_tensorflow()
+                self._checkpoint = build_model(self.spec)
+            self._checkpoint.set_weights(weights)
             self.store.record_epoch(self.run_id, history=history,
                                     epochs_completed=epochs_done,
-                                    weights=self._bundle(model, None))
+                                    weights=self._bundle(self._checkpoint, None))
         except StoreError as error:
             self.problem = str(error)
 
