@@ -9,22 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_session import SMALL, open_app
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.archfile import dump_architecture
 from cnnviz.cli import main
-from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
 from cnnviz.presets import PRESETS
 from cnnviz.settings import get_settings
-from cnnviz.spec import ModelSpec
 from ui.state import SPEC_KEY
 from ui.train.data import UPLOAD
-
-ROOT = Path(__file__).resolve().parents[2]
-SMALL = ModelSpec((8, 8, 1), (Conv2DSpec(filters=4, kernel_size=3, activation="relu"),
-                              FlattenSpec(), DenseSpec(units=10, activation="softmax")),
-                  name="small-digits")
 
 
 @pytest.fixture
@@ -40,17 +34,6 @@ def _limit(host: pytest.MonkeyPatch, name: str, value: int) -> str:
     get_settings.cache_clear()
     return f"CNNVIZ_{name.upper()}"
 
-
-def _app(page: str | None = None, spec: ModelSpec | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if spec is not None:
-        at.session_state[SPEC_KEY] = spec
-    at.run()
-    if page is not None:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _shown(at: AppTest) -> str:
@@ -68,7 +51,7 @@ def _png(size: tuple[int, int] = (40, 30)) -> bytes:
 
 def test_build_refuses_a_preset_with_more_layers_than_max_layers(host: pytest.MonkeyPatch) -> None:
     variable = _limit(host, "max_layers", 3)
-    at = _app(spec=SMALL)
+    at = open_app(spec=SMALL)
     assert len(PRESETS["lenet-5"].layers) > 3
     at.selectbox(key="build_preset").set_value("lenet-5").run()  # picking loads
     assert not at.exception, at.exception
@@ -78,7 +61,7 @@ def test_build_refuses_a_preset_with_more_layers_than_max_layers(host: pytest.Mo
 
 def test_build_refuses_adding_a_layer_past_max_layers(host: pytest.MonkeyPatch) -> None:
     variable = _limit(host, "max_layers", len(SMALL.layers))
-    at = _app(spec=SMALL)
+    at = open_app(spec=SMALL)
     at.button(key="build_add").click().run()
     assert not at.exception, at.exception
     assert at.session_state[SPEC_KEY] == SMALL
@@ -88,7 +71,7 @@ def test_build_refuses_adding_a_layer_past_max_layers(host: pytest.MonkeyPatch) 
 @pytest.mark.parametrize("name", ["max_params", "max_activation_bytes", "max_layers"])
 def test_build_warns_about_a_model_over_a_limit(host: pytest.MonkeyPatch, name: str) -> None:
     variable = _limit(host, name, 1)
-    at = _app(spec=SMALL)
+    at = open_app(spec=SMALL)
     assert any(variable in warning.value for warning in at.warning)
 
 
@@ -97,21 +80,21 @@ def test_build_warns_about_a_model_over_a_limit(host: pytest.MonkeyPatch, name: 
 @pytest.mark.parametrize("name", ["max_params", "max_layers"])
 def test_train_is_blocked_by_a_model_limit(host: pytest.MonkeyPatch, name: str) -> None:
     variable = _limit(host, name, 1)
-    at = _app("pages/2_Train.py", SMALL)
+    at = open_app("pages/2_Train.py", SMALL)
     assert at.button(key="train_start").disabled
     assert variable in _shown(at)
 
 
 def test_train_caps_epochs_and_says_which_setting(host: pytest.MonkeyPatch) -> None:
     _limit(host, "max_epochs", 2)
-    at = _app("pages/2_Train.py", SMALL)
+    at = open_app("pages/2_Train.py", SMALL)
     epochs = at.number_input(key="train_epochs")
     assert epochs.max == 2 and "CNNVIZ_MAX_EPOCHS" in str(epochs.help)
 
 
 def test_train_refuses_an_upload_over_max_upload_bytes(host: pytest.MonkeyPatch) -> None:
     variable = _limit(host, "max_upload_bytes", 100)
-    at = _app("pages/2_Train.py", SMALL)
+    at = open_app("pages/2_Train.py", SMALL)
     at.selectbox(key="train_dataset").set_value(UPLOAD).run()
     buffer = io.BytesIO()
     np.savez(buffer, x_train=np.zeros((20, 8, 8)), y_train=np.zeros(20, dtype=int),
@@ -130,7 +113,7 @@ def test_feature_maps_refuse_an_upload_over_a_limit(
     host: pytest.MonkeyPatch, name: str, value: int
 ) -> None:
     variable = _limit(host, name, value)
-    at = _app("pages/3_Feature_maps.py", SMALL)
+    at = open_app("pages/3_Feature_maps.py", SMALL)
     at.radio(key="fm_source").set_value("Upload").run()
     at.file_uploader(key="fm_upload").set_value(("big.png", _png(), "image/png")).run()
     assert not at.exception, at.exception
@@ -139,7 +122,7 @@ def test_feature_maps_refuse_an_upload_over_a_limit(
 
 def test_feature_maps_refuse_maps_over_max_activation_bytes(host: pytest.MonkeyPatch) -> None:
     variable = _limit(host, "max_activation_bytes", 100)
-    at = _app("pages/3_Feature_maps.py", SMALL)
+    at = open_app("pages/3_Feature_maps.py", SMALL)
     assert any(variable in error.value for error in at.error)
 
 
@@ -181,7 +164,7 @@ def test_cli_featuremaps_names_the_setting(
 # --- cnnviz's own bounds in the layer form -----------------------------------------------
 
 def test_a_filter_count_over_the_bound_is_explained_not_silently_dropped() -> None:
-    at = _app(spec=SMALL)
+    at = open_app(spec=SMALL)
     filters = next(item for item in at.number_input if item.label == "filters")
     assert "65,536" in str(filters.help)
     filters.set_value(100_000).run()
@@ -191,7 +174,7 @@ def test_a_filter_count_over_the_bound_is_explained_not_silently_dropped() -> No
 
 
 def test_an_input_height_over_the_bound_is_explained() -> None:
-    at = _app(spec=SMALL)
+    at = open_app(spec=SMALL)
     height = next(item for item in at.number_input if item.label == "height")
     height.set_value(100_000).run()
     assert not at.exception, at.exception

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from app_session import SMALL, open_app
 from streamlit.testing.v1 import AppTest
 
 import ui.workspace
@@ -22,10 +23,6 @@ from cnnviz.spec import ModelSpec
 from cnnviz.store import Store, open_store
 from ui.state import RUNS_KEY, SPEC_KEY, STORE_PROBLEM_KEY, WORKSPACE_KEY
 
-ROOT = Path(__file__).resolve().parents[2]
-SMALL = ModelSpec((8, 8, 1), (Conv2DSpec(filters=4, kernel_size=3, activation="relu"),
-                              FlattenSpec(), DenseSpec(units=10, activation="softmax")),
-                  name="small-digits")
 NOT_SAVED = "Your work is not being saved right now."
 
 
@@ -39,17 +36,6 @@ def _use(monkeypatch: pytest.MonkeyPatch, store: Store, token: str | None) -> No
     monkeypatch.setattr(ui.workspace, "_process_store", lambda: store)
     monkeypatch.setattr(ui.workspace, "_browser_token", lambda: token)
 
-
-def _app(page: str | None = None, spec: ModelSpec | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-    if spec is not None:
-        at.session_state[SPEC_KEY] = spec
-    at.run()
-    if page is not None:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _texts(at: AppTest) -> str:
@@ -102,7 +88,7 @@ def test_a_corrupt_weights_blob_is_explained_on_feature_maps_without_a_crash(
     blob = {"not a zip": b"\x00garbage" * 100, "truncated": good[: len(good) // 2],
             "weights overwritten": _damaged_weights(good)}[damage]
     _use(monkeypatch, store, _workspace_with_run(store, blob))
-    at = _app("pages/3_Feature_maps.py")
+    at = open_app("pages/3_Feature_maps.py")
     text = _texts(at)
     assert "stored weights of run 1 could not be loaded" in text
     assert "Train the model again" in text
@@ -115,7 +101,7 @@ def test_an_intact_stored_run_is_the_feature_maps_model(
     store: Store, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _use(monkeypatch, store, _workspace_with_run(store, _bundle(SMALL)))
-    text = _texts(_app("pages/3_Feature_maps.py"))
+    text = _texts(open_app("pages/3_Feature_maps.py"))
     assert "Model trained in this session on **digits**" in text
     assert "could not be loaded" not in text
 
@@ -131,7 +117,7 @@ def test_a_read_only_database_says_work_is_not_saved_and_the_session_goes_on(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _use(monkeypatch, _read_only(store, tmp_path / "cnnviz.db"), None)  # a new participant
-    at = _app()
+    at = open_app()
     assert NOT_SAVED in _texts(at) and "open a new workspace" in _texts(at)
     assert WORKSPACE_KEY not in at.session_state
     layers = len(at.session_state[SPEC_KEY].layers)
@@ -145,7 +131,7 @@ def test_a_known_workspace_on_a_read_only_database_opens_and_says_edits_are_not_
 ) -> None:
     token = _workspace_with_run(store, _bundle(SMALL))
     _use(monkeypatch, _read_only(store, tmp_path / "cnnviz.db"), token)
-    at = _app(spec=SMALL)
+    at = open_app(spec=SMALL)
     assert NOT_SAVED not in _texts(at)  # reading works: the model and the run are back
     assert at.session_state[SPEC_KEY].name == "small-digits"
     at.button(key="build_add").click().run()
@@ -174,7 +160,7 @@ def test_a_full_disk_says_work_is_not_saved_and_the_session_goes_on(
     big = ModelSpec((8, 8, 1), tuple(Conv2DSpec(filters=4, kernel_size=1, padding="same")
                                      for _ in range(90)) + (FlattenSpec(), DenseSpec(units=10)),
                     name="long")
-    at = _app(spec=big)  # its first run saves this long architecture: no room left
+    at = open_app(spec=big)  # its first run saves this long architecture: no room left
     at.run()
     assert not at.exception, at.exception
     assert NOT_SAVED in _texts(at) and "full" in at.session_state[STORE_PROBLEM_KEY]
@@ -189,7 +175,7 @@ def test_a_tampered_cookie_opens_a_fresh_empty_workspace(
 ) -> None:
     someone = _workspace_with_run(store, b"weights")
     _use(monkeypatch, store, cookie)
-    at = _app()
+    at = open_app()
     workspace = at.session_state[WORKSPACE_KEY]
     assert workspace.fresh and workspace.token not in (cookie, someone)
     assert store.runs(workspace.id) == [] and not at.session_state[RUNS_KEY]
@@ -202,7 +188,7 @@ def test_hostile_display_names_are_kept_as_text(
     store: Store, monkeypatch: pytest.MonkeyPatch, name: str,
 ) -> None:
     _use(monkeypatch, store, None)
-    at = _app()
+    at = open_app()
     at.text_input(key="workspace_display_name").set_value(name).run()
     assert not at.exception, at.exception
     workspace = at.session_state[WORKSPACE_KEY]
@@ -215,7 +201,7 @@ def test_a_10_kb_display_name_is_cut_to_the_fields_40_characters(
     store: Store, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _use(monkeypatch, store, None)
-    at = _app()
+    at = open_app()
     at.text_input(key="workspace_display_name").set_value("<b>" * 3_400).run()
     assert not at.exception, at.exception
     kept = store.open_workspace(at.session_state[WORKSPACE_KEY].token).display_name
@@ -233,6 +219,6 @@ def test_a_stored_architecture_with_a_hostile_name_is_not_adopted(
     assert name in hostile
     store.save_architecture(workspace.id, hostile)
     _use(monkeypatch, store, workspace.token)
-    at = _app()
+    at = open_app()
     assert at.session_state[SPEC_KEY].name != name
     assert name not in _texts(at)
