@@ -17,6 +17,15 @@ from cnnviz.featuremaps.colormaps import (
     apply_colormap,
     colormap_table,
 )
+from cnnviz.featuremaps.explain import (
+    ExplainError,
+    Explanation,
+    Stage,
+    Terms,
+    Window,
+    apply_activation,
+    explain_value,
+)
 from cnnviz.featuremaps.filters import (
     KERNEL_LAYER_TYPES,
     KERNEL_TILE,
@@ -55,8 +64,18 @@ from cnnviz.featuremaps.mosaic import (
     plan_layout,
     tile_mosaic,
 )
+from cnnviz.featuremaps.receptive_field import ReceptiveField, receptive_field
 
 __all__ = [
+    "ExplainError",
+    "Explanation",
+    "ReceptiveField",
+    "Stage",
+    "Terms",
+    "Window",
+    "apply_activation",
+    "explain_value",
+    "receptive_field",
     "ActivationError",
     "COLORMAPS",
     "CONV_LIKE_TYPES",
