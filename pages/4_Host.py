@@ -8,6 +8,7 @@ from ui.entry import run_through_app
 from ui.host import require_host
 from ui.host.leaderboard import challenge_form, leaderboard_panel
 from ui.host.lesson_form import lesson_form
+from ui.host.quiz import question_launcher
 from ui.host.room_view import live_room
 from ui.lesson import room_store
 
@@ -28,6 +29,7 @@ room_tab, lesson_tab, challenge_tab = st.tabs(
 )
 if room_tab.open:
     with room_tab:
+        question_launcher(room)
         live_room(room)
 if lesson_tab.open:
     with lesson_tab:

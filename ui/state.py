@@ -29,6 +29,7 @@ __all__ = [
     "FEATURE_IMAGE_KEY",
     "JOB_KEY",
     "MAX_HISTORY",
+    "QUIZ_MODE_KEY",
     "RESULT_KEY",
     "RUNS_KEY",
     "SELECTED_KEY",
@@ -73,6 +74,7 @@ STORED_RUNS_KEY = "cnnviz_stored_runs"  # every stored run, interrupted ones too
 STORE_PROBLEM_KEY = "cnnviz_store_problem"  # why work is not being saved, if it is not
 SELECTED_KEY = "cnnviz_selected_layer"  # index of the layer whose settings are open
 FEATURE_IMAGE_KEY = "cnnviz_feature_image"  # HandedImage: from the Train page to Feature maps
+QUIZ_MODE_KEY = "build_quiz_mode"  # the Build page's "Predict, then reveal" toggle
 DEFAULT_PRESET = "chollet-mnist-convnet"
 URL_PARAM = "arch"
 MAX_HISTORY = 100

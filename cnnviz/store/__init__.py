@@ -8,7 +8,14 @@ browser, of which the database keeps only a hash.
 from __future__ import annotations
 
 from cnnviz.store.queue import QUEUE_STALE_SECONDS, RoomQueue
-from cnnviz.store.room import BestRun, ParticipantView, Question, RoomStore
+from cnnviz.store.room import (
+    AnswerGroup,
+    BestRun,
+    ParticipantQuestion,
+    ParticipantView,
+    Question,
+    RoomStore,
+)
 from cnnviz.store.schema import SCHEMA_VERSION, migrate
 from cnnviz.store.workspace import (
     MAX_DISPLAY_NAME,
@@ -22,7 +29,9 @@ from cnnviz.store.workspace import (
 
 __all__ = [
     "MAX_DISPLAY_NAME",
+    "AnswerGroup",
     "BestRun",
+    "ParticipantQuestion",
     "ParticipantView",
     "QUEUE_STALE_SECONDS",
     "Question",

@@ -7,7 +7,6 @@ Parameterised SQLAlchemy Core only; failures come out as `StoreError` (via `Stor
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cnnviz.errors import StoreError
+from cnnviz.quiz import clean_answer, normalize_guess
 from cnnviz.room import (
     MAX_INSTRUCTION,
     NAME_MODES,
@@ -38,9 +38,9 @@ from cnnviz.store.schema import (
 from cnnviz.store.workspace import STALE_RUN_SECONDS, Store
 from cnnviz.train import wilson_interval
 
-__all__ = ["BestRun", "ParticipantView", "Question", "RoomStore", "clean_answer"]
+__all__ = ["AnswerGroup", "BestRun", "ParticipantQuestion", "ParticipantView", "Question",
+           "RoomStore"]
 
-MAX_ANSWER = 80
 ROOM_SEEN_SECONDS = 12 * 3600  # the room view lists participants seen this recently
 
 
@@ -67,6 +67,8 @@ class ParticipantView:
 
 @dataclass(frozen=True)
 class Question:
+    """A question as the host sees it, answer included."""
+
     id: int
     prompt: str
     answer: str
@@ -74,17 +76,30 @@ class Question:
     revealed: bool
 
 
+@dataclass(frozen=True)
+class ParticipantQuestion:
+    """The room's question as one participant may see it: the answer and its arithmetic
+    only once the host revealed them, and only their own guess."""
+
+    id: int
+    prompt: str
+    revealed: bool
+    answer: str | None  # None until the reveal
+    explanation: str | None  # None until the reveal
+    mine: str | None  # this participant's guess, if any
+
+
+@dataclass(frozen=True)
+class AnswerGroup:
+    """One answer of the room's distribution: how many gave it, and who."""
+
+    answer: str
+    count: int
+    names: tuple[str | None, ...]  # display names as typed (None: no name set)
+
+
 def _wilson(accuracy: float, count: int) -> tuple[float, float]:
     return wilson_interval(accuracy, count)
-
-
-def clean_answer(raw: str) -> str:
-    """One spelling per answer, so that the room's answers count together: `26 x 26 x 32`,
-    `(26, 26, 32)` and `26×26×32` are one answer, `3,200` and `3200` another."""
-    text = "".join(str(raw).split()).strip("()[]")[:MAX_ANSWER]
-    if re.fullmatch(r"\d{1,3}([,._']\d{3})+", text):  # a count with thousands separators
-        return re.sub(r"[,._']", "", text)
-    return re.sub(r"[xX*,]", "×", text)
 
 
 class RoomStore:
@@ -235,14 +250,15 @@ class RoomStore:
                        .values(revealed=True))
 
     def answer(self, question_id: int, participant_id: int, raw: str) -> str:
-        """The participant's guess (a later guess replaces theirs until the reveal)."""
-        text = clean_answer(raw)
+        """The participant's guess, in the answer's spelling: one per participant and
+        question (a later guess replaces theirs until the reveal, never after)."""
         with self._tx("send your answer") as db:
-            open_question = db.execute(sa.select(room_questions.c.id).where(
+            expected = db.execute(sa.select(room_questions.c.answer).where(
                 room_questions.c.id == question_id, room_questions.c.revealed.is_(False))
-            ).first()
-            if open_question is None:
+            ).scalar()
+            if expected is None:
                 raise StoreError("Could not send your answer: the answer was revealed.")
+            text = normalize_guess(raw, str(expected))
             db.execute(room_answers.delete().where(
                 room_answers.c.question_id == question_id,
                 room_answers.c.participant_id == participant_id))
@@ -250,6 +266,29 @@ class RoomStore:
                 question_id=question_id, participant_id=participant_id, answer=text,
                 created_at=time.time()))
         return text
+
+    def question_for(self, participant_id: int) -> ParticipantQuestion | None:
+        """The newest question as this participant may see it: one query, and the answer
+        is not even read from the database before the reveal."""
+        mine = room_answers.alias("mine")
+        hidden = sa.null()
+        query = (sa.select(
+            room_questions.c.id, room_questions.c.prompt, room_questions.c.revealed,
+            sa.case((room_questions.c.revealed, room_questions.c.answer), else_=hidden)
+            .label("answer"),
+            sa.case((room_questions.c.revealed, room_questions.c.explanation), else_=hidden)
+            .label("explanation"),
+            mine.c.answer.label("mine"))
+            .select_from(room_questions.outerjoin(mine, sa.and_(
+                mine.c.question_id == room_questions.c.id,
+                mine.c.participant_id == participant_id)))
+            .order_by(room_questions.c.id.desc()).limit(1))
+        with self._tx("read the question") as db:
+            row = db.execute(query).first()
+        if row is None:
+            return None
+        return ParticipantQuestion(row.id, row.prompt, bool(row.revealed), row.answer,
+                                   row.explanation, row.mine)
 
     def my_answer(self, question_id: int, participant_id: int) -> str | None:
         with self._tx("read your answer") as db:
@@ -267,6 +306,21 @@ class RoomStore:
                               .group_by(room_answers.c.answer)
                               .order_by(count.desc(), room_answers.c.answer)).all()
         return [(row.answer, int(row.count)) for row in rows]
+
+    def answer_distribution(self, question_id: int) -> list[AnswerGroup]:
+        """Each answer given, most given first, with who gave it: one query."""
+        query = (sa.select(room_answers.c.answer, participants.c.display_name)
+                 .join(participants, participants.c.id == room_answers.c.participant_id)
+                 .where(room_answers.c.question_id == question_id)
+                 .order_by(room_answers.c.created_at, participants.c.id))
+        with self._tx("count the answers") as db:
+            rows = db.execute(query).all()
+        grouped: dict[str, list[str | None]] = {}
+        for row in rows:
+            grouped.setdefault(row.answer, []).append(row.display_name)
+        return sorted((AnswerGroup(answer, len(names), tuple(names))
+                       for answer, names in grouped.items()),
+                      key=lambda group: (-group.count, group.answer))
 
 
 def _participant_view(group: list[Any], stale_before: float) -> ParticipantView:

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from cnnviz.errors import StoreError
+from cnnviz.quiz import clean_answer
 from cnnviz.room import Locks
 from cnnviz.store import RoomStore, Store, migrate, open_store
-from cnnviz.store.room import clean_answer
 from cnnviz.store.schema import MIGRATIONS, current_version
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)> **bold** [x](javascript:alert(1))"
@@ -151,6 +151,30 @@ def test_answers_are_counted_one_per_participant_until_the_reveal(store: Store) 
     assert current is not None and current.revealed and current.answer == "26×26×32"
     with pytest.raises(StoreError, match="revealed"):
         room.answer(question, people[2].id, "late")
+
+
+def test_a_participant_sees_only_their_guess_and_the_answer_only_after_the_reveal(
+    store: Store
+) -> None:
+    room = RoomStore(store)
+    ada, bob = store.open_workspace(None), store.open_workspace(None)
+    store.set_display_name(ada.id, "<b>Ada</b>")
+    question = room.ask_question(prompt="Parameters of conv2d?", answer="320",
+                                 explanation="(3·3·1 + 1)·32 = 320")
+    assert room.answer(question, ada.id, "1,320") == "1320"
+    assert room.answer(question, bob.id, " 320 ") == "320"
+    seen = room.question_for(ada.id)
+    assert seen is not None and not seen.revealed and seen.mine == "1320"
+    assert seen.answer is None and seen.explanation is None
+    assert "320" not in repr(seen).replace("1320", "")  # not the answer, not Bob's guess
+    distribution = room.answer_distribution(question)
+    assert [(group.answer, group.count, group.names) for group in distribution] == [
+        ("1320", 1, ("<b>Ada</b>",)), ("320", 1, (None,))]
+    room.reveal(question)
+    seen = room.question_for(bob.id)
+    assert seen is not None and seen.revealed and seen.answer == "320" and seen.mine == "320"
+    assert seen.explanation == "(3·3·1 + 1)·32 = 320"
+    assert room.question_for(store.open_workspace(None).id).mine is None  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(("typed", "kept"), [

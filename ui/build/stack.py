@@ -35,8 +35,10 @@ _COMPONENT = st.components.v2.component(
 
 
 def stack_rows(spec: ModelSpec, summary: ModelSummary, advice: tuple[Advice, ...],
-               draft_error: tuple[int, str] | None = None) -> list[dict[str, Any]]:
-    """One plain row per layer, for the component: shape, params, status and a note."""
+               draft_error: tuple[int, str] | None = None,
+               hide_numbers: bool = False) -> list[dict[str, Any]]:
+    """One plain row per layer, for the component: shape, params, status and a note
+    (`hide_numbers`: "?" for shapes and params, while the participant predicts them)."""
     notes: dict[int, tuple[str, str]] = {}
     for item in advice:
         if item.layer_index is not None and item.layer_index not in notes:
@@ -49,6 +51,8 @@ def stack_rows(spec: ModelSpec, summary: ModelSummary, advice: tuple[Advice, ...
         if index < len(summary.layers):
             row = summary.layers[index]
             shape, params = "×".join(map(str, row.output_shape)), f"{row.params:,}"
+            if hide_numbers:
+                shape, params = "?", "?"
         else:
             shape, params = "—", "—"
             if status == "ok":
@@ -87,10 +91,10 @@ def _palette() -> list[dict[str, str]]:
 
 
 def layer_stack(spec: ModelSpec, summary: ModelSummary, advice: tuple[Advice, ...],
-                draft_error: tuple[int, str] | None = None) -> None:
+                draft_error: tuple[int, str] | None = None, hide_numbers: bool = False) -> None:
     stack = {
         "palette": _palette(),
-        "rows": stack_rows(spec, summary, advice, draft_error),
+        "rows": stack_rows(spec, summary, advice, draft_error, hide_numbers),
         "selected": selected_layer(),
         "input": str((None, *spec.input_shape)),
     }

@@ -19,6 +19,7 @@ from cnnviz.shapes import summarize
 from cnnviz.store import ParticipantView, RoomStore
 from cnnviz.train import wilson_interval
 from ui.guard import guarded
+from ui.host.quiz import question_results
 
 __all__ = ["REFRESH_SECONDS", "live_room", "room_rows"]
 
@@ -76,6 +77,7 @@ def live_room(room: RoomStore) -> None:
     @guarded("room view")
     def draw() -> None:
         try:
+            question_results(room)  # the room's answers to the host's question, if any
             views = room.room_view()
         except StoreError as error:
             st.warning(f"The room cannot be read right now. {error}", icon=":material/cloud_off:")

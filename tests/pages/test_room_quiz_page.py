@@ -1,0 +1,145 @@
+"""Predict, then reveal (AppTest): alone on the Build page, and with the room, where the
+host asks, sees the room's answers and reveals; participants see the answer only then.
+Host data never reaches a participant's session, and names stay text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui.workspace
+from cnnviz.host_auth import reset_process_brake
+from cnnviz.settings import get_settings
+from cnnviz.store import RoomStore, Store, open_store
+from ui.host import HOST_KEY
+from ui.lesson import forget_cached_lesson
+from ui.state import QUIZ_MODE_KEY, WORKSPACE_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "a quiz secret nobody guesses"
+HOSTILE = "<img src=x onerror=alert(1)>**b**"
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    opened = open_store(f"sqlite:///{tmp_path / 'cnnviz.db'}", tmp_path / "uploads")
+    monkeypatch.setattr(ui.workspace, "_process_store", lambda: opened)
+    monkeypatch.setattr(ui.workspace, "_browser_token", lambda: None)  # each a new browser
+    monkeypatch.setenv("CNNVIZ_HOST_SECRET", SECRET)
+    monkeypatch.setenv("CNNVIZ_WARM_UP", "0")
+    get_settings.cache_clear()
+    forget_cached_lesson()
+    reset_process_brake()
+    yield opened
+    get_settings.cache_clear()
+    forget_cached_lesson()
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _host() -> AppTest:
+    host = _app()
+    host.text_input(key="host_secret_typed").input(SECRET)
+    next(button for button in host.button if button.label == "Sign in").click()
+    host.run()
+    host.switch_page("pages/4_Host.py").run()
+    assert not host.exception, host.exception
+    return host
+
+
+def _shown(at: AppTest) -> str:
+    return "\n".join(str(element.value) for kind in ("markdown", "caption", "warning", "error",
+                                                     "info", "success", "header", "text")
+                     for element in getattr(at, kind))
+
+
+def _blocks(at: AppTest) -> str:
+    """The text blocks' HTML (the arithmetic)."""
+    return "\n".join(str(block.proto.body) for block in at.get("html"))
+
+
+def _guess(at: AppTest, text: str) -> None:
+    at.text_input(key="build_room_guess").input(text)
+    at.button(key="build_room_send").click().run()
+    assert not at.exception, at.exception
+
+
+def test_alone_the_numbers_wait_for_the_guess_then_show_with_their_arithmetic(
+    store: Store
+) -> None:
+    at = _app()  # the default model: 28×28×1 into Conv2D(32, 3×3)
+    assert "(3·3·1 + 1)·32 = 320" in _blocks(at)  # the arithmetic, before
+    at.toggle(key=QUIZ_MODE_KEY).set_value(True).run()
+    assert not at.exception, at.exception
+    assert "What is the output shape of layer 1" in _shown(at)
+    assert "(3·3·1 + 1)·32 = 320" not in _blocks(at)
+    assert not at.dataframe  # the summary table waits too
+    at.text_input(key="build_quiz_guess").input("(26, 26, 32)")
+    at.button(key="build_quiz_check").click().run()
+    assert "Right: 26×26×32" in _shown(at)
+    assert "⌊(28 − 3)/1⌋ + 1 = 26" in _blocks(at)
+    at.button(key="build_quiz_again").click().run()
+    at.segmented_control(key="build_quiz_kind").set_value("params").run()
+    at.text_input(key="build_quiz_guess").input("288")
+    at.button(key="build_quiz_check").click().run()
+    assert "Not quite: you said 288, the answer is 320" in _shown(at)
+
+
+def test_the_room_answers_the_host_sees_them_reveals_and_everyone_sees_the_answer(
+    store: Store
+) -> None:
+    first, second = _app(), _app()
+    store.set_display_name(first.session_state[WORKSPACE_KEY].id, HOSTILE)
+    store.set_display_name(second.session_state[WORKSPACE_KEY].id, "Bob")
+    host = _host()
+    host.button(key="host_quiz_ask").click().run()  # layer 1 of the host's model
+    assert not host.exception, host.exception
+    for participant in (first, second):
+        participant.run()
+        assert "The host asks:" in _shown(participant)
+    _guess(first, "13x13x32")
+    _guess(second, "26 x 26 x 32")
+    assert "26×26×32" not in _shown(first)  # neither the answer nor Bob's guess, before
+    host.run()
+    assert "2 answered:" in _shown(host)
+    assert "1 said 13×13×32 · 1 said 26×26×32" in _shown(host).replace("\\", "")
+    answers = next(frame.value for frame in host.dataframe if "Who" in frame.value.columns)
+    assert set(answers["Who"]) == {HOSTILE, "Bob"}  # exact text, in a data grid
+    assert "onerror" not in _shown(host) and "<img" not in _shown(host)
+    host.button(key="host_reveal").click().run()
+    assert not host.exception, host.exception
+    first.run()
+    second.run()
+    assert "the answer is 26×26×32" in _shown(first)
+    assert "Right: 26×26×32" in _shown(second)
+    assert not any(box.key == "build_room_guess" for box in first.text_input)  # closed
+
+
+def test_a_participants_session_asking_for_the_hosts_answers_is_refused(
+    store: Store
+) -> None:
+    room = RoomStore(store)
+    room.ask_question(prompt="Parameters of conv2d?", answer="320", explanation="secret math")
+
+    def participant_script() -> None:
+        from ui.host.quiz import question_results
+        from ui.lesson import room_store
+
+        store = room_store()
+        assert store is not None
+        question_results(store)
+
+    at = AppTest.from_function(participant_script, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert HOST_KEY not in at.session_state
+    assert "for the session's host" in _shown(at)
+    assert "320" not in _shown(at) and "secret math" not in _shown(at)
