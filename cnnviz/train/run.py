@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnnviz._types import KerasModel
+from cnnviz._types import KerasModel, Weights
 from cnnviz.data import Dataset
 from cnnviz.keras_build import build_model
 from cnnviz.settings import Settings, get_settings
@@ -71,8 +71,10 @@ class TrainingResult:
     def seconds_per_epoch(self) -> float:
         return self.seconds / max(1, self.epochs_completed)
 
-    def trained_model(self, dataset_name: str, class_names: tuple[str, ...]) -> TrainedModel:
-        return TrainedModel(self.model, self.spec, dataset_name, class_names, self.test_accuracy)
+    def trained_model(self, dataset_name: str, class_names: tuple[str, ...],
+                      run_id: int | None = None) -> TrainedModel:
+        return TrainedModel(self.model, self.spec, dataset_name, class_names, self.test_accuracy,
+                            run_id=run_id)
 
     def run(
         self, run_id: int, dataset_name: str, class_names: tuple[str, ...] = ()
@@ -98,7 +100,8 @@ class TrainingResult:
 class TrainedModel:
     """`st.session_state[TRAINED_KEY]`: this session's trained model and what it learned on.
 
-    `weights_version` is new at every training (cache activations per version and image).
+    `weights_version` is new at every training (cache activations per version and image);
+    `run_id` is its run in the workspace store, where its epoch checkpoints are kept.
     """
 
     model: KerasModel
@@ -107,6 +110,7 @@ class TrainedModel:
     class_names: tuple[str, ...]
     test_accuracy: float | None
     weights_version: str = field(default_factory=lambda: uuid.uuid4().hex)
+    run_id: int | None = None
 
     @property
     def outputs_probabilities(self) -> bool:
@@ -182,8 +186,12 @@ def train(
     report_every: int = 10,
     host: Settings | None = None,
     epoch_weights: EpochWeightsCallable | None = None,
+    initial_weights: Weights | None = None,
 ) -> TrainingResult:
     """Train a fresh model of `spec` on `dataset` and evaluate it on the test split.
+
+    `initial_weights` (`model.get_weights()` of the same spec) replace the seeded initial
+    weights, e.g. to go on from an earlier training with another optimizer.
 
     `progress` receives a `TrainingProgress` every `report_every` batches and at each
     epoch end; setting `stop_event` stops after the current batch, keeping the weights;
@@ -199,6 +207,13 @@ def train(
     x_fit, y_fit, x_val, y_val, notes = split_training_data(dataset, settings, host)
     steps = math.ceil(len(x_fit) / settings.batch_size)
     model = build_compiled_model(spec, settings, loss, steps)
+    if initial_weights is not None:
+        try:
+            model.set_weights(initial_weights)
+        except ValueError as error:
+            raise TrainingError(
+                f"The starting weights do not fit the model {spec.name}: {error}"
+            ) from None
     from cnnviz.train.callback import ProgressCallback  # imports Keras: seconds, so only here
 
     tracker = ProgressTracker(

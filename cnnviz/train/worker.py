@@ -24,15 +24,28 @@ from typing import Any, Final
 from cnnviz._types import Weights
 from cnnviz.data import Dataset
 from cnnviz.keras_build import build_model
-from cnnviz.settings import get_settings
+from cnnviz.settings import Settings, get_settings
 from cnnviz.spec import ModelSpec
 from cnnviz.tf_runtime import configure_tensorflow
 from cnnviz.train.failure import failure_message
-from cnnviz.train.progress import EpochWeightsCallable, ProgressCallable, StopSignal
+from cnnviz.train.finetune import FineTunePlan, FineTuneResult, PretrainedBase, fine_tune
+from cnnviz.train.progress import (
+    EpochWeightsCallable,
+    ProgressCallable,
+    StopSignal,
+    TrainingProgress,
+)
 from cnnviz.train.run import TrainingResult, train
 from cnnviz.train.settings import TrainingError, TrainingSettings
 
-__all__ = ["WORKER_NICENESS", "TrainingWorker", "WorkerPool", "train_in_worker", "worker_pool"]
+__all__ = [
+    "WORKER_NICENESS",
+    "TrainingWorker",
+    "WorkerPool",
+    "finetune_in_worker",
+    "train_in_worker",
+    "worker_pool",
+]
 
 WORKER_NICENESS: Final = 10  # the pages' script runs come first when the CPU is short
 _POLL_SECONDS: Final = 0.2
@@ -71,24 +84,55 @@ def _serve(connection: Connection) -> None:
 
     connection.send(("ready",))
     while (job := jobs.get()) is not None:
-        _, spec_dict, dataset, settings, report_every, send_epoch_weights, host = job
+        kind, *arguments = job
         # This process trains one model at a time and serves no page: clearing Keras's
         # global state here cannot touch anyone else's model.
         keras.backend.clear_session()
         try:
-            result = train(
-                ModelSpec.from_dict(spec_dict), dataset, settings,
-                progress=lambda progress: connection.send(("progress", progress)),
-                stop_event=stop, report_every=report_every, host=host,
-                epoch_weights=(lambda done, weights: connection.send(("weights", done, weights)))
-                if send_epoch_weights else None,
-            )  # fmt: skip
-            weights = result.model.get_weights()
-            connection.send(("done", dataclasses.replace(result, model=None), weights))
+            if kind == "finetune":
+                connection.send(("done", *_fine_tune_job(connection, stop, *arguments)))
+            else:
+                connection.send(("done", *_train_job(connection, stop, *arguments)))
         except Exception as error:  # the server shows the message; the worker lives on
             connection.send(("failed", failure_message(error)))
         finally:
             keras.backend.clear_session()
+
+
+def _senders(
+    connection: Connection, send_epoch_weights: bool
+) -> tuple[ProgressCallable, EpochWeightsCallable | None]:
+    def progress(progress: TrainingProgress) -> None:
+        connection.send(("progress", progress))
+
+    def weights(done: int, weights: Weights) -> None:
+        connection.send(("weights", done, weights))
+
+    return progress, weights if send_epoch_weights else None
+
+
+def _train_job(
+    connection: Connection, stop: threading.Event, spec_dict: dict[str, Any], dataset: Dataset,
+    settings: TrainingSettings, report_every: int, send_epoch_weights: bool, host: Settings,
+) -> tuple[TrainingResult, Weights]:
+    progress, weights = _senders(connection, send_epoch_weights)
+    result = train(ModelSpec.from_dict(spec_dict), dataset, settings, progress=progress,
+                   stop_event=stop, report_every=report_every, host=host, epoch_weights=weights)
+    return dataclasses.replace(result, model=None), result.model.get_weights()
+
+
+def _fine_tune_job(
+    connection: Connection, stop: threading.Event, base_dict: dict[str, Any],
+    base_weights: Weights, description: str, dataset: Dataset, plan: FineTunePlan,
+    report_every: int, send_epoch_weights: bool, host: Settings,
+) -> tuple[FineTuneResult, Weights]:
+    progress, weights = _senders(connection, send_epoch_weights)
+    base = PretrainedBase(ModelSpec.from_dict(base_dict), base_weights, description)
+    outcome = fine_tune(base, dataset, plan, progress=progress, stop_event=stop,
+                        report_every=report_every, host=host, epoch_weights=weights)
+    trained = outcome.training.model.get_weights()
+    return dataclasses.replace(
+        outcome, training=dataclasses.replace(outcome.training, model=None)), trained
 
 
 class TrainingWorker:
@@ -137,12 +181,42 @@ class TrainingWorker:
         epoch_weights: EpochWeightsCallable | None = None,
     ) -> tuple[TrainingResult, Weights]:
         """The result (its `model` None) and the trained weights; raises `TrainingError`."""
+        # The server's host settings travel with each job: a worker started earlier
+        # never trains under limits the server no longer has.
+        job = ("job", spec.to_dict(), dataset, settings, report_every,
+               epoch_weights is not None, get_settings())
+        result, weights = self._run(job, progress, stop_event, epoch_weights)
+        assert isinstance(result, TrainingResult)
+        return result, weights
+
+    def fine_tune(
+        self,
+        base: PretrainedBase,
+        dataset: Dataset,
+        plan: FineTunePlan,
+        *,
+        progress: ProgressCallable | None,
+        stop_event: StopSignal | None,
+        report_every: int,
+        epoch_weights: EpochWeightsCallable | None = None,
+    ) -> tuple[FineTuneResult, Weights]:
+        """`fine_tune` in the worker: the outcome (its model None) and the final weights."""
+        job = ("finetune", base.spec.to_dict(), base.weights, base.description, dataset, plan,
+               report_every, epoch_weights is not None, get_settings())
+        outcome, weights = self._run(job, progress, stop_event, epoch_weights)
+        assert isinstance(outcome, FineTuneResult)
+        return outcome, weights
+
+    def _run(
+        self,
+        job: tuple[Any, ...],
+        progress: ProgressCallable | None,
+        stop_event: StopSignal | None,
+        epoch_weights: EpochWeightsCallable | None,
+    ) -> tuple[TrainingResult | FineTuneResult, Weights]:
         stop_sent = False
         try:
-            # The server's host settings travel with each job: a worker started earlier
-            # never trains under limits the server no longer has.
-            self.connection.send(("job", spec.to_dict(), dataset, settings, report_every,
-                                  epoch_weights is not None, get_settings()))
+            self.connection.send(job)
             while True:
                 if not stop_sent and stop_event is not None and stop_event.is_set():
                     self.connection.send(("stop",))
@@ -251,6 +325,31 @@ def train_in_worker(
     model = build_model(spec, seed=settings.seed)
     model.set_weights(weights)
     return dataclasses.replace(result, model=model, spec=spec)
+
+
+def finetune_in_worker(
+    base: PretrainedBase,
+    dataset: Dataset,
+    plan: FineTunePlan,
+    *,
+    progress: ProgressCallable | None = None,
+    stop_event: StopSignal | None = None,
+    report_every: int = 10,
+    epoch_weights: EpochWeightsCallable | None = None,
+) -> FineTuneResult:
+    """`cnnviz.train.finetune.fine_tune` run in a worker process; the model is rebuilt here."""
+    with worker_pool().worker() as worker:
+        outcome, weights = worker.fine_tune(
+            base, dataset, plan, progress=progress, stop_event=stop_event,
+            report_every=report_every, epoch_weights=epoch_weights,
+        )  # fmt: skip
+
+    configure_tensorflow()
+    spec = outcome.training.spec  # the last phase's: which layers were trainable then
+    model = build_model(spec, seed=plan.head_settings.seed)
+    model.set_weights(weights)
+    training = dataclasses.replace(outcome.training, model=model)
+    return dataclasses.replace(outcome, training=training)
 
 
 if __name__ == "__main__":
