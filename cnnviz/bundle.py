@@ -5,6 +5,11 @@ The bundle is a zip (or a folder, from `cnnviz train --out`) of `architecture.js
 with `allow_pickle=False`) and `metadata.json` (dataset, class names, test accuracy).
 Loading rebuilds the model from the validated JSON and sets only the weights — never
 `keras.models.load_model`.
+
+A bundle may also carry the weights of some epochs of its training: `epochs/epoch-NNNN.npz`
+(each like `weights.npz`), listed in `metadata.json` as `epochs` with `epochs_total` and
+`initial_seed` (the seed that rebuilds epoch 0). Readers that know nothing of them ignore
+them, so such a bundle loads everywhere.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import os
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,12 +38,18 @@ from cnnviz.tf_runtime import configure_tensorflow
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "BundleEpochs",
     "BundleError",
     "LoadedBundle",
+    "add_epochs",
     "bundle_bytes",
+    "bundle_epochs",
     "bundle_files",
+    "epoch_member",
     "keras_file_bytes",
     "load_bundle",
+    "set_weights_from_npz",
+    "weights_npz",
     "write_bundle_folder",
 ]
 
@@ -47,6 +58,7 @@ ARCHITECTURE = "architecture.json"
 WEIGHTS = "weights.npz"
 METADATA = "metadata.json"
 KERAS_FILE = "model.keras"
+EPOCHS_FOLDER = "epochs"
 _METADATA_BYTES = 1_000_000
 _NPY_OVERHEAD = 4_096  # header and zip entry of one array, generously
 
@@ -64,6 +76,37 @@ class LoadedBundle:
     test_accuracy: float | None
 
 
+@dataclass(frozen=True, eq=False)
+class BundleEpochs:
+    """The epochs a bundle carries; `read(epoch)` gives that epoch's `weights.npz`."""
+
+    epochs: tuple[int, ...]
+    epochs_total: int | None
+    initial_seed: int | None
+    read: Callable[[int], bytes]
+
+
+def epoch_member(epoch: int) -> str:
+    return f"{EPOCHS_FOLDER}/epoch-{epoch:04d}.npz"
+
+
+def weights_npz(model: KerasModel, spec: ModelSpec) -> bytes:
+    """The model's weights as a bundle's `weights.npz`: one array per `layer_name/index`."""
+    arrays: dict[str, np.ndarray] = {}
+    for name in spec.layer_names():
+        for index, value in enumerate(model.get_layer(name).get_weights()):
+            arrays[f"{name}/{index}"] = np.asarray(value)
+    weights = io.BytesIO()
+    np.savez(weights, **arrays)  # type: ignore[arg-type]
+    return weights.getvalue()
+
+
+def _epoch_metadata(epochs: Mapping[int, bytes], epochs_total: int | None,
+                    initial_seed: int | None) -> dict[str, Any]:
+    return {"epochs": sorted(epochs), "epochs_total": epochs_total,
+            "initial_seed": initial_seed}
+
+
 def bundle_files(
     model: KerasModel,
     spec: ModelSpec,
@@ -71,25 +114,48 @@ def bundle_files(
     dataset_name: str,
     class_names: Sequence[str],
     test_accuracy: float | None = None,
+    epochs: Mapping[int, bytes] | None = None,
+    epochs_total: int | None = None,
+    initial_seed: int | None = None,
 ) -> dict[str, bytes]:
-    """The bundle's files by name: architecture, weights and metadata."""
-    arrays: dict[str, np.ndarray] = {}
-    for name in spec.layer_names():
-        for index, value in enumerate(model.get_layer(name).get_weights()):
-            arrays[f"{name}/{index}"] = np.asarray(value)
-    weights = io.BytesIO()
-    np.savez(weights, **arrays)  # type: ignore[arg-type]
-    metadata = {
+    """The bundle's files by name: architecture, weights and metadata, and the `epochs`
+    given (epoch → its `weights.npz`)."""
+    metadata: dict[str, Any] = {
         "format": BUNDLE_FORMAT,
         "dataset": dataset_name,
         "class_names": list(class_names),
         "test_accuracy": test_accuracy,
     }
-    return {
+    if epochs:
+        metadata.update(_epoch_metadata(epochs, epochs_total, initial_seed))
+    files = {
         ARCHITECTURE: dump_architecture(spec).encode("utf-8"),
-        WEIGHTS: weights.getvalue(),
+        WEIGHTS: weights_npz(model, spec),
         METADATA: json.dumps(metadata, indent=2, ensure_ascii=False).encode("utf-8"),
     }
+    for epoch, raw in sorted((epochs or {}).items()):
+        files[epoch_member(epoch)] = raw
+    return files
+
+
+def add_epochs(bundle: bytes, epochs: Mapping[int, bytes], *, epochs_total: int | None,
+               initial_seed: int | None = None) -> bytes:
+    """A bundle zip with `epochs` (epoch → its `weights.npz`) added to what it holds."""
+    try:
+        source = zipfile.ZipFile(io.BytesIO(bundle))
+        metadata = json.loads(source.read(METADATA).decode("utf-8"))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise BundleError(f"The bundle cannot take epochs: {error}.") from None
+    metadata.update(_epoch_metadata(epochs, epochs_total, initial_seed))
+    buffer = io.BytesIO()
+    with source, zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            if info.filename != METADATA and not info.filename.startswith(EPOCHS_FOLDER + "/"):
+                archive.writestr(info.filename, source.read(info))
+        archive.writestr(METADATA, json.dumps(metadata, indent=2, ensure_ascii=False))
+        for epoch, raw in sorted(epochs.items()):
+            archive.writestr(epoch_member(epoch), raw)
+    return buffer.getvalue()
 
 
 def bundle_bytes(model: KerasModel, spec: ModelSpec, **metadata: Any) -> bytes:
@@ -109,6 +175,7 @@ def write_bundle_folder(
     root.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in bundle_files(model, spec, **metadata).items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(data)
         written.append(root / name)
     model.save(root / KERAS_FILE)
@@ -252,24 +319,36 @@ def load_bundle(
     check_layers(len(spec.layers), host)
     check_params(summary.total_params, host)
     dataset, class_names, accuracy = _metadata(read(METADATA, _METADATA_BYTES))
-    weights_limit = summary.total_params * 8 + _NPY_OVERHEAD * (4 * len(spec.layers) + 1)
-    raw_weights = read(WEIGHTS, weights_limit)
+    raw_weights = read(WEIGHTS, _weights_limit(spec))
+    configure_tensorflow()
+    model = build_model(spec)
+    set_weights_from_npz(model, spec, raw_weights)
+    return LoadedBundle(model, spec, dataset, class_names, accuracy)
+
+
+def _weights_limit(spec: ModelSpec) -> int:
+    return validate(spec).total_params * 8 + _NPY_OVERHEAD * (4 * len(spec.layers) + 1)
+
+
+def set_weights_from_npz(model: KerasModel, spec: ModelSpec, raw_weights: bytes,
+                         what: str = WEIGHTS) -> None:
+    """Load a `weights.npz` (every array checked against the model's) into `model`, a
+    model built from `spec`. Raises `BundleError` naming what does not fit."""
+    weights_limit = _weights_limit(spec)
+    _check_size(what, len(raw_weights), weights_limit)
     try:
         arrays = np.load(io.BytesIO(raw_weights), allow_pickle=False)
     except (ValueError, OSError, zipfile.BadZipFile, EOFError):
-        raise BundleError(f"{WEIGHTS} in the bundle is not a readable .npz file.") from None
+        raise BundleError(f"{what} in the bundle is not a readable .npz file.") from None
     if not isinstance(arrays, np.lib.npyio.NpzFile):
-        raise BundleError(f"{WEIGHTS} in the bundle is a single array, not an .npz of weights.")
+        raise BundleError(f"{what} in the bundle is a single array, not an .npz of weights.")
     members = arrays.zip.infolist() if arrays.zip is not None else []
     if sum(int(info.file_size) for info in members) > weights_limit:
         arrays.close()
         raise BundleError(
-            f"{WEIGHTS} unpacks to more bytes than this architecture's weights can need — "
+            f"{what} unpacks to more bytes than this architecture's weights can need — "
             "the bundle is damaged or not from cnnviz."
         )
-
-    configure_tensorflow()
-    model = build_model(spec)
     with arrays:
         names = spec.layer_names()
         expected_keys: set[str] = set()
@@ -284,4 +363,28 @@ def load_bundle(
             f"{WEIGHTS} holds weights that {ARCHITECTURE} has no place for (e.g. '{extra[0]}'). "
             "The architecture and the weights do not belong together."
         )
-    return LoadedBundle(model, spec, dataset, class_names, accuracy)
+
+
+def bundle_epochs(
+    source: bytes | str | os.PathLike[str], spec: ModelSpec, *, host: Settings | None = None
+) -> BundleEpochs:
+    """The epochs a bundle carries (none for a bundle without them); `spec` is the
+    bundle's architecture (from `load_bundle`), which bounds each epoch's size."""
+    read = _reader(source, host)
+    try:
+        data = json.loads(read(METADATA, _METADATA_BYTES).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise BundleError(f"{METADATA} in the bundle is not valid JSON.") from None
+    listed = data.get("epochs") if isinstance(data, dict) else None
+    if not isinstance(listed, list) or not all(
+            isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 1
+            for epoch in listed):
+        listed = []
+    total, seed = data.get("epochs_total"), data.get("initial_seed")
+    limit = _weights_limit(spec)
+    return BundleEpochs(
+        epochs=tuple(sorted(set(listed))),
+        epochs_total=total if isinstance(total, int) and not isinstance(total, bool) else None,
+        initial_seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        read=lambda epoch: read(epoch_member(epoch), limit),
+    )

@@ -56,6 +56,7 @@ class Settings:
     upload_cache: str = "cnnviz-data/uploads"  # uploaded datasets, by content hash
     workspace_keep_days: int = 30  # workspaces unseen this long are deleted; 0 keeps them
     workspace_quota_bytes: int = 500_000_000  # a participant's stored weights and uploads
+    epoch_checkpoint_bytes: int = 20_000_000  # epoch weights kept per training; 0: no bound
     host_secret: str = ""  # signs the host in (the Host page); empty: no host sign-in
     training_backend: str = "local"  # "local": worker processes here; "ray": a Ray cluster
     ray_address: str = ""  # the Ray cluster's head, host:port (the "ray" backend)

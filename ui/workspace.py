@@ -225,7 +225,8 @@ def restore_trained_model(fits: Callable[[ModelSpec], bool]) -> str | None:
             return (f"The stored weights of run {run.id} could not be loaded ({error}). "
                     "Train the model again to see what it learned.")
         st.session_state[TRAINED_KEY] = TrainedModel(
-            bundle.model, bundle.spec, run.dataset_name, run.class_names, run.test_accuracy)
+            bundle.model, bundle.spec, run.dataset_name, run.class_names, run.test_accuracy,
+            run_id=run.id)
         return None
     return None
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "metadata", "migrate", "participants",
-           "room_answers", "room_challenges", "room_lessons", "room_questions", "runs",
-           "schema_version", "tokens", "training_queue", "transfer_codes", "uploads"]
+           "room_answers", "room_challenges", "room_lessons", "room_questions", "run_epochs",
+           "runs", "schema_version", "tokens", "training_queue", "transfer_codes", "uploads"]
 
 metadata = sa.MetaData()
 
@@ -138,6 +138,15 @@ training_queue = sa.Table(  # the room's trainings, waiting or running, whatever
     sa.Column("heartbeat_at", sa.Float, nullable=False),  # a dead replica's rows go stale
 )
 
+run_epochs = sa.Table(  # step 6: the weights a run had at the end of some of its epochs
+    "run_epochs", metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("epoch", sa.Integer, primary_key=True),
+    sa.Column("weights", sa.LargeBinary, nullable=False),  # a bundle's weights.npz
+    sa.Column("weights_bytes", sa.BigInteger, nullable=False),
+)
+
 Migration = Callable[[sa.Connection], None]
 
 
@@ -169,6 +178,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _add_column(runs, "upload_hash"),  # 3: the uploaded dataset a run trained on
     _create(room_lessons, room_challenges, room_questions, room_answers),  # 4: the room
     _create(training_queue),  # 5: the room's training queue, shared by every replica
+    _create(run_epochs),  # 6: epoch checkpoints of each run, within the host's bound
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -24,7 +24,15 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from cnnviz.errors import DisplayNameError, StoreError
-from cnnviz.store.schema import migrate, participants, runs, tokens, transfer_codes, uploads
+from cnnviz.store.schema import (
+    migrate,
+    participants,
+    run_epochs,
+    runs,
+    tokens,
+    transfer_codes,
+    uploads,
+)
 
 __all__ = ["MAX_DISPLAY_NAME", "RunStatus", "Store", "StoredRun", "Workspace", "open_store"]
 
@@ -118,6 +126,13 @@ def _run_values(row: sa.Row[Any], stale_before: float) -> StoredRun:
     )
 
 
+def _replace_checkpoint(db: sa.Connection, run_id: int, epoch: int, weights: bytes) -> None:
+    db.execute(run_epochs.delete().where(run_epochs.c.run_id == run_id,
+                                         run_epochs.c.epoch == epoch))
+    db.execute(run_epochs.insert().values(run_id=run_id, epoch=epoch, weights=weights,
+                                          weights_bytes=len(weights)))
+
+
 def _new_id(result: sa.CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None
@@ -193,6 +208,8 @@ class Store:
         """Everything of the participant: runs, weights, tokens, uploads."""
         hashes = [upload.content_hash for upload in self._uploads(workspace_id)]
         with self._transaction("delete your workspace") as db:
+            db.execute(run_epochs.delete().where(run_epochs.c.run_id.in_(
+                sa.select(runs.c.id).where(runs.c.participant_id == workspace_id))))
             for table in (runs, tokens, transfer_codes, uploads):
                 db.execute(table.delete().where(table.c.participant_id == workspace_id))
             db.execute(participants.delete().where(participants.c.id == workspace_id))
@@ -257,8 +274,10 @@ class Store:
             )))
 
     def record_epoch(self, run_id: int, *, history: dict[str, list[float]],
-                     epochs_completed: int, weights: bytes | None = None) -> None:
-        """After an epoch: its curves and, if given, the weights it ended with."""
+                     epochs_completed: int, weights: bytes | None = None,
+                     checkpoint: bytes | None = None) -> None:
+        """After an epoch: its curves and, if given, the weights it ended with (a bundle)
+        and the checkpoint of this epoch to keep (a bundle's `weights.npz`)."""
         values: dict[str, Any] = {"history_json": json.dumps(history),
                                   "epochs_completed": epochs_completed,
                                   "heartbeat_at": time.time()}
@@ -267,6 +286,8 @@ class Store:
         with self._transaction("save the training's progress") as db:
             db.execute(runs.update().where(runs.c.id == run_id, runs.c.status == "running")
                        .values(**values))
+            if checkpoint is not None:
+                _replace_checkpoint(db, run_id, epochs_completed, checkpoint)
 
     def finish_run(self, run_id: int, *, status: RunStatus, history: dict[str, list[float]],
                    epochs_completed: int, test_accuracy: float, test_loss: float,
@@ -283,6 +304,7 @@ class Store:
     def discard_run(self, run_id: int) -> None:
         """A run that failed before it learned anything."""
         with self._transaction("remove the failed run") as db:
+            db.execute(run_epochs.delete().where(run_epochs.c.run_id == run_id))
             db.execute(runs.delete().where(runs.c.id == run_id))
 
     def runs(self, workspace_id: int) -> list[StoredRun]:
@@ -309,13 +331,42 @@ class Store:
                 runs.c.id == run_id, runs.c.participant_id == workspace_id)).scalar()
         return bytes(blob) if blob else None
 
+    def keep_epoch_weights(self, run_id: int, epoch: int, weights: bytes) -> None:
+        """Keep the weights (a bundle's `weights.npz`) a run had after `epoch`."""
+        with self._transaction("save the epoch's weights") as db:
+            _replace_checkpoint(db, run_id, epoch, weights)
+
+    def epoch_checkpoints(self, workspace_id: int, run_id: int) -> dict[int, int]:
+        """The run's kept epochs and the bytes of each, only for its own workspace."""
+        with self._transaction("list the run's epochs") as db:
+            rows = db.execute(
+                sa.select(run_epochs.c.epoch, run_epochs.c.weights_bytes)
+                .join(runs, runs.c.id == run_epochs.c.run_id)
+                .where(run_epochs.c.run_id == run_id, runs.c.participant_id == workspace_id)
+                .order_by(run_epochs.c.epoch)).all()
+        return {int(row.epoch): int(row.weights_bytes) for row in rows}
+
+    def epoch_weights(self, workspace_id: int, run_id: int, epoch: int) -> bytes | None:
+        """The weights (`weights.npz`) the run had after `epoch`, or None where not kept."""
+        with self._transaction("read the epoch's weights") as db:
+            blob = db.execute(
+                sa.select(run_epochs.c.weights)
+                .join(runs, runs.c.id == run_epochs.c.run_id)
+                .where(run_epochs.c.run_id == run_id, run_epochs.c.epoch == epoch,
+                       runs.c.participant_id == workspace_id)).scalar()
+        return bytes(blob) if blob else None
+
     def usage_bytes(self, workspace_id: int) -> int:
         with self._transaction("measure your workspace") as db:
             weights = db.execute(sa.select(sa.func.coalesce(sa.func.sum(runs.c.weights_bytes), 0))
                                  .where(runs.c.participant_id == workspace_id)).scalar_one()
             data = db.execute(sa.select(sa.func.coalesce(sa.func.sum(uploads.c.size_bytes), 0))
                               .where(uploads.c.participant_id == workspace_id)).scalar_one()
-        return int(weights) + int(data)
+            epochs = db.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(run_epochs.c.weights_bytes), 0))
+                .join(runs, runs.c.id == run_epochs.c.run_id)
+                .where(runs.c.participant_id == workspace_id)).scalar_one()
+        return int(weights) + int(data) + int(epochs)
 
     def export_zip(self, workspace_id: int) -> bytes:
         """Everything of the participant: `workspace.json` and each run's bundle."""
@@ -342,8 +393,26 @@ class Store:
             for run in stored:
                 weights = self.run_weights(workspace_id, run.id) if run.has_weights else None
                 if weights:
-                    archive.writestr(f"run-{run.id}.zip", weights)
+                    archive.writestr(f"run-{run.id}.zip", self._with_epochs(
+                        workspace_id, run, weights))
         return buffer.getvalue()
+
+    def _with_epochs(self, workspace_id: int, run: StoredRun, bundle: bytes) -> bytes:
+        """The run's bundle with its kept epochs added (`cnnviz.bundle.add_epochs`)."""
+        kept = self.epoch_checkpoints(workspace_id, run.id)
+        if not kept:
+            return bundle
+        from cnnviz.bundle import BundleError, add_epochs
+
+        epochs = {epoch: self.epoch_weights(workspace_id, run.id, epoch) or b""
+                  for epoch in kept}
+        seed = run.settings.get("seed")
+        try:
+            return add_epochs(bundle, epochs, epochs_total=run.epochs_total,
+                              initial_seed=seed if isinstance(seed, int) else None)
+        except BundleError as error:  # a damaged bundle is exported as it is
+            _log.warning("run %d: %s", run.id, error)
+            return bundle
 
     # --- uploaded datasets --------------------------------------------------------------
 

@@ -6,7 +6,9 @@ into `TRAINED_KEY`, `RUNS_KEY` and `RESULT_KEY` (once), in the session's own scr
 
 With a workspace store, the thread also keeps the run there as it goes (`RunRecorder`):
 its curves and the weights of each finished epoch, then the test results and the final
-weights, so that a closed tab, a reload or a server restart loses nothing.
+weights, so that a closed tab, a reload or a server restart loses nothing. The epochs the
+host's `epoch_checkpoint_bytes` allows (`cnnviz.train.epoch_plan`) are also kept for good,
+for the Feature maps page's epoch slider.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import streamlit as st
 
 from cnnviz._types import KerasModel, Weights
 from cnnviz.archfile import dump_architecture
-from cnnviz.bundle import bundle_bytes
+from cnnviz.bundle import bundle_bytes, weights_npz
 from cnnviz.data import Dataset
 from cnnviz.errors import LimitError, StoreError
 from cnnviz.keras_build import build_model
@@ -32,12 +34,14 @@ from cnnviz.store import RoomQueue, Store
 from cnnviz.tf_runtime import configure_tensorflow
 from cnnviz.train import (
     DatasetSource,
+    EpochPlan,
     QueueCancelled,
     TrainingProgress,
     TrainingResult,
     TrainingSettings,
     UploadedDataset,
     builtin_source,
+    epoch_plan,
     failure_message,
     fit_dataset_to_input,
     training_backend,
@@ -83,7 +87,10 @@ class RunRecorder:
     run_id: int
     spec: ModelSpec
     dataset: Dataset
+    epochs_total: int = 0
+    bound_bytes: int = 0  # the host's epoch_checkpoint_bytes
     problem: str | None = None  # the store's last failure, shown by the page
+    plan: EpochPlan | None = None  # made at the first epoch, from its weights' size
     _checkpoint: KerasModel | None = None  # built once, carries each epoch's weights
 
     @classmethod
@@ -95,7 +102,8 @@ class RunRecorder:
             settings=settings.to_dict(), dataset_name=dataset.name,
             class_names=dataset.class_names, epochs_total=settings.epochs, params=params,
             upload_hash=upload_hash)
-        return cls(store, workspace_id, run_id, spec, dataset)
+        return cls(store, workspace_id, run_id, spec, dataset, settings.epochs,
+                   get_settings().epoch_checkpoint_bytes)
 
     def _bundle(self, model: KerasModel, accuracy: float | None) -> bytes:
         return bundle_bytes(model, self.spec, dataset_name=self.dataset.name,
@@ -108,9 +116,13 @@ class RunRecorder:
                 configure_tensorflow()
                 self._checkpoint = build_model(self.spec)
             self._checkpoint.set_weights(weights)
+            npz = weights_npz(self._checkpoint, self.spec)
+            if self.plan is None:
+                self.plan = epoch_plan(self.epochs_total, len(npz), self.bound_bytes)
             self.store.record_epoch(self.run_id, history=history,
                                     epochs_completed=epochs_done,
-                                    weights=self._bundle(self._checkpoint, None))
+                                    weights=self._bundle(self._checkpoint, None),
+                                    checkpoint=npz if self.plan.keeps(epochs_done) else None)
         except StoreError as error:
             self.problem = str(error)
 
@@ -281,7 +293,9 @@ def collect_finished_training() -> bool:
             refresh_stored_runs(store, workspace)
         except StoreError as error:
             report_store_problem(error)
-    st.session_state[TRAINED_KEY] = result.trained_model(dataset.name, dataset.class_names)
+    st.session_state[TRAINED_KEY] = result.trained_model(
+        dataset.name, dataset.class_names,
+        job.recorder.run_id if job.recorder is not None else None)
     st.session_state[RESULT_KEY] = ShownResult(
         result, dataset.name, dataset.class_names, job.x_test, dataset.y_test, run_id
     )
