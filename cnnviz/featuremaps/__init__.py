@@ -1,4 +1,5 @@
-"""What every layer sees: activations, mosaics, colour maps, filters and Grad-CAM."""
+"""What every layer sees: activations, mosaics, colour maps, filters, Grad-CAM, occlusion,
+activation maximisation and the images that excite a channel most."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ from cnnviz.featuremaps.activations import (
     class_probabilities,
     extract_activations,
     prepare_batch,
+)
+from cnnviz.featuremaps.actmax import (
+    ActMaxError,
+    ActMaxResult,
+    ActMaxSettings,
+    maximize_activation,
+    spatial_layer_names,
 )
 from cnnviz.featuremaps.colormaps import (
     COLORMAPS,
@@ -64,7 +72,22 @@ from cnnviz.featuremaps.mosaic import (
     plan_layout,
     tile_mosaic,
 )
+from cnnviz.featuremaps.occlusion import (
+    Occlusion,
+    OcclusionError,
+    occluded_images,
+    occlusion_sensitivity,
+    probabilities_of,
+)
 from cnnviz.featuremaps.receptive_field import ReceptiveField, receptive_field
+from cnnviz.featuremaps.top_images import (
+    ChannelPeaks,
+    TopImage,
+    TopImagesError,
+    channel_peaks,
+    receptive_box,
+    top_images,
+)
 
 __all__ = [
     "ExplainError",
@@ -119,4 +142,20 @@ __all__ = [
     "prepare_batch",
     "signed_to_unit",
     "tile_mosaic",
+    "ActMaxError",
+    "ActMaxResult",
+    "ActMaxSettings",
+    "ChannelPeaks",
+    "Occlusion",
+    "OcclusionError",
+    "TopImage",
+    "TopImagesError",
+    "channel_peaks",
+    "maximize_activation",
+    "occluded_images",
+    "occlusion_sensitivity",
+    "probabilities_of",
+    "receptive_box",
+    "spatial_layer_names",
+    "top_images",
 ]
