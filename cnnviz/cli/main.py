@@ -21,6 +21,7 @@ __all__ = ["COMMAND_MODULES", "CliError", "main", "add_architecture_arguments", 
 
 COMMAND_MODULES: tuple[str, ...] = (
     "cnnviz.cli.featuremaps",
+    "cnnviz.cli.finetune",
     "cnnviz.cli.train",
 )
 

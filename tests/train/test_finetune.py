@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from training_data import stripes_dataset
 
 from cnnviz.keras_build import build_model
 from cnnviz.spec import ModelSpec
@@ -25,7 +26,6 @@ from cnnviz.train import (
     finetune_spec,
     imagenet_base,
 )
-from tests.training_data import stripes_dataset
 
 _BASE = ModelSpec.from_dict({
     "name": "little", "input_shape": [8, 8, 1],
