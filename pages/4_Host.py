@@ -8,6 +8,7 @@ from ui.entry import run_through_app
 from ui.host import require_host
 from ui.host.leaderboard import challenge_form, leaderboard_panel
 from ui.host.lesson_form import lesson_form
+from ui.host.projector import projector_view
 from ui.host.quiz import question_launcher
 from ui.host.room_view import live_room
 from ui.lesson import room_store
@@ -31,11 +32,13 @@ if room_tab.open:
     with room_tab:
         question_launcher(room)
         live_room(room)
+        projector_view(room)
 if lesson_tab.open:
     with lesson_tab:
         lesson_form(room)
 if challenge_tab.open:
     with challenge_tab:
-        leaderboard_panel(room, key="host_board")
+        leaderboard_panel(room, key="host_board", pickable=True)
+        projector_view(room)
         with st.expander("Set or change the challenge", icon=":material/emoji_events:"):
             challenge_form(room)

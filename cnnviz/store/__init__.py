@@ -11,6 +11,7 @@ from cnnviz.store.queue import QUEUE_STALE_SECONDS, RoomQueue
 from cnnviz.store.room import (
     AnswerGroup,
     BestRun,
+    ParticipantDetail,
     ParticipantQuestion,
     ParticipantView,
     Question,
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_DISPLAY_NAME",
     "AnswerGroup",
     "BestRun",
+    "ParticipantDetail",
     "ParticipantQuestion",
     "ParticipantView",
     "QUEUE_STALE_SECONDS",

@@ -35,11 +35,11 @@ from cnnviz.store.schema import (
     room_questions,
     runs,
 )
-from cnnviz.store.workspace import STALE_RUN_SECONDS, Store
+from cnnviz.store.workspace import STALE_RUN_SECONDS, Store, StoredRun
 from cnnviz.train import wilson_interval
 
-__all__ = ["AnswerGroup", "BestRun", "ParticipantQuestion", "ParticipantView", "Question",
-           "RoomStore"]
+__all__ = ["AnswerGroup", "BestRun", "ParticipantDetail", "ParticipantQuestion",
+           "ParticipantView", "Question", "RoomStore"]
 
 ROOM_SEEN_SECONDS = 12 * 3600  # the room view lists participants seen this recently
 
@@ -63,6 +63,16 @@ class ParticipantView:
     state: str  # "editing", "training (epoch 2 of 5)", "trained"
     best: BestRun | None
     last_seen: float
+
+
+@dataclass(frozen=True)
+class ParticipantDetail:
+    """One participant's model and runs, for the host to show on the projector."""
+
+    participant_id: int
+    display_name: str | None
+    architecture_json: str | None
+    runs: tuple[StoredRun, ...]
 
 
 @dataclass(frozen=True)
@@ -169,6 +179,24 @@ class RoomStore:
         for row in rows:
             grouped.setdefault(row.id, []).append(row)
         return [_participant_view(group, stale) for group in grouped.values()]
+
+    def participant_detail(self, participant_id: int) -> ParticipantDetail | None:
+        """A participant's current model and every run (without weights), read only."""
+        with self._tx("read the participant") as db:
+            row = db.execute(sa.select(participants.c.display_name,
+                                       participants.c.architecture_json)
+                             .where(participants.c.id == participant_id)).first()
+        if row is None:
+            return None
+        return ParticipantDetail(participant_id, row.display_name, row.architecture_json,
+                                 tuple(self.store.runs(participant_id)))
+
+    def run_owner(self, run_id: int) -> int | None:
+        """Whose run `run_id` is (a leaderboard point names only the run)."""
+        with self._tx("read the run") as db:
+            owner = db.execute(sa.select(runs.c.participant_id)
+                               .where(runs.c.id == run_id)).scalar()
+        return int(owner) if owner is not None else None
 
     # --- challenge and leaderboard ------------------------------------------------------
 

@@ -1,6 +1,7 @@
-"""Predict, then reveal (AppTest): alone on the Build page, and with the room, where the
-host asks, sees the room's answers and reveals; participants see the answer only then.
-Host data never reaches a participant's session, and names stay text."""
+"""The host's tools in class (AppTest). Predict, then reveal: alone on the Build page, and
+with the room, where the host asks, sees the room's answers and reveals; participants see
+the answer only then. On the projector: a participant's model and run, read only, brought
+to the host's Build page. Host data never reaches a participant's session; names stay text."""
 
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.workspace
+from cnnviz.archfile import dump_architecture
 from cnnviz.host_auth import reset_process_brake
+from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
 from cnnviz.settings import get_settings
+from cnnviz.spec import ModelSpec
 from cnnviz.store import RoomStore, Store, open_store
 from ui.host import HOST_KEY
+from ui.host.projector import Projected
 from ui.lesson import forget_cached_lesson
-from ui.state import QUIZ_MODE_KEY, WORKSPACE_KEY
+from ui.markdown import escape_markdown
+from ui.state import QUIZ_MODE_KEY, SPEC_KEY, WORKSPACE_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "a quiz secret nobody guesses"
@@ -143,3 +149,65 @@ def test_a_participants_session_asking_for_the_hosts_answers_is_refused(
     assert HOST_KEY not in at.session_state
     assert "for the session's host" in _shown(at)
     assert "320" not in _shown(at) and "secret math" not in _shown(at)
+
+
+THEIR_MODEL = ModelSpec((8, 8, 1), (Conv2DSpec(filters=6, kernel_size=3), FlattenSpec(),
+                                    DenseSpec(units=10, activation="softmax")), name="theirs")
+
+
+def _finished_run(store: Store, workspace_id: int) -> int:
+    run_id = store.start_run(workspace_id, architecture_json=dump_architecture(THEIR_MODEL),
+                             settings={"epochs": 2}, dataset_name="digits",
+                             class_names=[str(digit) for digit in range(10)], epochs_total=2,
+                             params=2_230)
+    store.finish_run(run_id, status="finished",
+                     history={"loss": [1.2, 0.6], "accuracy": [0.6, 0.8]}, epochs_completed=2,
+                     test_accuracy=0.875, test_loss=0.5, test_images=360, confusion=[[1]],
+                     seconds_per_epoch=1.5, weights=b"w")
+    return run_id
+
+
+def test_the_host_shows_a_run_on_the_projector_and_brings_it_to_their_build_page(
+    store: Store
+) -> None:
+    participant = _app()
+    workspace = participant.session_state[WORKSPACE_KEY]
+    store.set_display_name(workspace.id, HOSTILE)
+    run_id = _finished_run(store, workspace.id)
+    host = _host()
+    own = host.session_state[SPEC_KEY]
+    host.session_state["host_projected"] = Projected(workspace.id, run_id)
+    host.run()
+    assert not host.exception, host.exception
+    assert f"On the projector: {escape_markdown(HOSTILE)}" in _shown(host)  # as text
+    summary = next(frame.value for frame in host.dataframe if "Arithmetic" in frame.value.columns)
+    assert list(summary["Parameters"]) == [60, 0, 2_170]
+    assert [metric.value for metric in host.metric][:1] == ["87.5%"]
+    host.button(key="host_projector_bring").click().run()
+    assert host.session_state[SPEC_KEY] == THEIR_MODEL
+    assert store.runs(workspace.id)[0].architecture_json == dump_architecture(THEIR_MODEL)
+    host.switch_page("pages/1_Build.py").run()
+    next(button for button in host.button if button.key == "build_undo").click().run()
+    assert host.session_state[SPEC_KEY] == own  # the host's model, one Undo away
+
+
+def test_a_participants_session_asking_for_the_projector_is_refused(store: Store) -> None:
+    owner = store.open_workspace(None)
+    _finished_run(store, owner.id)
+
+    def participant_script() -> None:
+        import streamlit as st
+
+        from ui.host.projector import Projected, projector_view
+        from ui.lesson import room_store
+
+        st.session_state["host_projected"] = Projected(1)
+        room = room_store()
+        assert room is not None
+        projector_view(room)
+
+    at = AppTest.from_function(participant_script, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert "for the session's host" in _shown(at)
+    assert not at.dataframe and "87.5" not in _shown(at)

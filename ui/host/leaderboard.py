@@ -13,6 +13,7 @@ from cnnviz.errors import StoreError
 from cnnviz.room import NAME_MODES, Challenge, LeaderboardEntry
 from cnnviz.store import RoomStore
 from ui.guard import guarded
+from ui.host.projector import project_run
 
 __all__ = ["challenge_form", "leaderboard_figure", "leaderboard_panel", "leaderboard_rows"]
 
@@ -59,8 +60,24 @@ def leaderboard_figure(entries: Sequence[LeaderboardEntry], challenge: Challenge
     return figure
 
 
-def leaderboard_panel(room: RoomStore, *, key: str) -> None:
-    """The challenge's board, refreshed every few seconds."""
+def _picked_run(table: Any, chart: Any, entries: Sequence[LeaderboardEntry]) -> int | None:
+    """The run of the row or point the host clicked, if any."""
+    rows = table.selection.rows if table is not None else []
+    if rows and rows[0] < len(entries):
+        return entries[rows[0]].run_id
+    points = chart.selection.points if chart is not None else []
+    for point in points:
+        custom = point.get("customdata")
+        if isinstance(custom, (int, float)):
+            return int(custom)
+        if isinstance(custom, list) and custom:
+            return int(custom[0])
+    return None
+
+
+def leaderboard_panel(room: RoomStore, *, key: str, pickable: bool = False) -> None:
+    """The challenge's board, refreshed every few seconds. `pickable` (the host's board):
+    a click on a row or a point puts that run on the projector."""
 
     @st.fragment(run_every=5.0)
     @guarded("leaderboard")
@@ -78,13 +95,24 @@ def leaderboard_panel(room: RoomStore, *, key: str) -> None:
         if not entries:
             st.caption("No qualifying run yet.")
             return
-        table, chart = st.columns([1, 1])
-        table.dataframe(leaderboard_rows(entries), hide_index=True, width="stretch",
-                        key=f"{key}_table",
-                        column_config={"Parameters": st.column_config.NumberColumn(
-                            format="localized")})
-        chart.plotly_chart(leaderboard_figure(entries, challenge), width="stretch",
-                           key=f"{key}_chart", config={"displayModeBar": False})
+        left, right = st.columns([1, 1])
+        rows, figure = leaderboard_rows(entries), leaderboard_figure(entries, challenge)
+        config = {"Parameters": st.column_config.NumberColumn(format="localized")}
+        if not pickable:
+            left.dataframe(rows, hide_index=True, width="stretch", key=f"{key}_table",
+                           column_config=config)
+            right.plotly_chart(figure, width="stretch", key=f"{key}_chart",
+                               config={"displayModeBar": False})
+            return
+        table = left.dataframe(rows, hide_index=True, width="stretch", key=f"{key}_table",
+                               column_config=config, on_select="rerun",
+                               selection_mode="single-row")
+        chart = right.plotly_chart(figure, width="stretch", key=f"{key}_chart",
+                                   config={"displayModeBar": False}, on_select="rerun",
+                                   selection_mode="points")
+        picked = _picked_run(table, chart, entries)
+        if picked is not None:
+            project_run(room, picked)
 
     draw()
 

@@ -19,6 +19,7 @@ from cnnviz.shapes import summarize
 from cnnviz.store import ParticipantView, RoomStore
 from cnnviz.train import wilson_interval
 from ui.guard import guarded
+from ui.host.projector import project
 from ui.host.quiz import question_results
 
 __all__ = ["REFRESH_SECONDS", "live_room", "room_rows"]
@@ -89,14 +90,19 @@ def live_room(room: RoomStore) -> None:
         if not rows:
             st.info("Nobody has opened cnnviz on this server yet.", icon=":material/group:")
             return
-        st.dataframe(rows, hide_index=True, width="stretch", key="host_room_table",
-                     height=min(38 + 35 * len(rows), 1400),  # every row, on the projector
-                     column_config={
-                         "Best test accuracy": st.column_config.ProgressColumn(
-                             format="%.1f %%", min_value=0.0, max_value=100.0),
-                         "Parameters": st.column_config.NumberColumn(format="localized"),
-                         "Best run's parameters": st.column_config.NumberColumn(
-                             format="localized"),
-                     })
+        table = st.dataframe(
+            rows, hide_index=True, width="stretch", key="host_room_table",
+            on_select="rerun", selection_mode="single-row",
+            height=min(38 + 35 * len(rows), 1400),  # every row, on the projector
+            column_config={
+                "Best test accuracy": st.column_config.ProgressColumn(
+                    format="%.1f %%", min_value=0.0, max_value=100.0),
+                "Parameters": st.column_config.NumberColumn(format="localized"),
+                "Best run's parameters": st.column_config.NumberColumn(format="localized"),
+            })
+        picked = table.selection.rows
+        if picked and picked[0] < len(views) and project(views[picked[0]].participant_id,
+                                                         picked_in="room"):
+            st.rerun(scope="app")  # the projector, outside this fragment, shows them
 
     draw()
