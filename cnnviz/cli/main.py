@@ -20,6 +20,7 @@ from cnnviz.spec import ModelSpec, SpecError
 __all__ = ["COMMAND_MODULES", "CliError", "main", "add_architecture_arguments", "read_spec"]
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "cnnviz.cli.explain",
     "cnnviz.cli.featuremaps",
     "cnnviz.cli.finetune",
     "cnnviz.cli.train",

@@ -34,6 +34,11 @@ from cnnviz.featuremaps.explain import (
     apply_activation,
     explain_value,
 )
+from cnnviz.featuremaps.explain_text import (
+    MAX_TERMS,
+    explanation_json,
+    explanation_lines,
+)
 from cnnviz.featuremaps.filters import (
     KERNEL_LAYER_TYPES,
     KERNEL_TILE,
@@ -98,6 +103,9 @@ __all__ = [
     "Window",
     "apply_activation",
     "explain_value",
+    "MAX_TERMS",
+    "explanation_json",
+    "explanation_lines",
     "receptive_field",
     "ActivationError",
     "COLORMAPS",

@@ -59,7 +59,7 @@ class Terms:
     def products(self) -> np.ndarray:
         if self.weights is None:
             return self.inputs
-        return self.inputs * self.weights
+        return np.asarray(self.inputs * self.weights)
 
     @property
     def total(self) -> float:
@@ -171,7 +171,7 @@ def _hard_sigmoid(x: np.ndarray) -> np.ndarray:
     return np.clip(x + 3.0, 0.0, 6.0) / 6.0
 
 
-_ERF = np.frompyfunc(math.erf, 1, 1)
+_ERF = np.vectorize(math.erf, otypes=[np.float64])
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
 _ACTIVATIONS: Final[dict[str, Callable[[np.ndarray], np.ndarray]]] = {
     "linear": lambda x: x,
@@ -187,7 +187,7 @@ _ACTIVATIONS: Final[dict[str, Callable[[np.ndarray], np.ndarray]]] = {
     "softsign": lambda x: x / (1.0 + np.abs(x)),
     "swish": lambda x: x * _sigmoid(x),
     "silu": lambda x: x * _sigmoid(x),
-    "gelu": lambda x: 0.5 * x * (1.0 + _ERF(x / math.sqrt(2.0)).astype(np.float64)),
+    "gelu": lambda x: 0.5 * x * (1.0 + _ERF(x / math.sqrt(2.0))),
     "hard_sigmoid": _hard_sigmoid,
     "hard_silu": lambda x: x * _hard_sigmoid(x),
     "exponential": np.exp,
@@ -229,7 +229,8 @@ def _pair(value: Any) -> tuple[int, int]:
 
 
 def _numpy(variable: Any) -> np.ndarray:
-    return np.asarray(variable.numpy() if hasattr(variable, "numpy") else variable)
+    values: np.ndarray = np.asarray(variable.numpy() if hasattr(variable, "numpy") else variable)
+    return values
 
 
 @dataclass(frozen=True)
