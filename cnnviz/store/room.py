@@ -60,7 +60,7 @@ class ParticipantView:
     participant_id: int
     display_name: str | None
     architecture_json: str | None
-    state: str  # "editing", "training (epoch 2 of 5)", "trained"
+    state: str  # "editing", "queued (2nd in line)", "training (epoch 2 of 5)", "trained"
     best: BestRun | None
     last_seen: float
 
@@ -168,7 +168,8 @@ class RoomStore:
                            runs.c.id.label("run_id"), runs.c.status,
                            runs.c.architecture_json.label("run_json"), runs.c.epochs_total,
                            runs.c.epochs_completed, runs.c.params, runs.c.test_accuracy,
-                           runs.c.test_images, runs.c.seconds_per_epoch, runs.c.heartbeat_at)
+                           runs.c.test_images, runs.c.seconds_per_epoch, runs.c.heartbeat_at,
+                           runs.c.queue_place)
                  .select_from(participants.outerjoin(runs,
                                                      runs.c.participant_id == participants.c.id))
                  .where(participants.c.last_seen >= now - seen_within)
@@ -351,13 +352,20 @@ class RoomStore:
                       key=lambda group: (-group.count, group.answer))
 
 
+def _ordinal(place: int) -> str:
+    suffix = "th" if 10 <= place % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(place % 10, "th")
+    return f"{place}{suffix}"
+
+
 def _participant_view(group: list[Any], stale_before: float) -> ParticipantView:
     first = group[0]
     done = [row for row in group if row.run_id is not None and row.test_accuracy is not None
             and row.status in ("finished", "stopped")]
     running = [row for row in group if row.status == "running"
                and row.heartbeat_at >= stale_before]
-    if running:
+    if running and running[-1].queue_place is not None:
+        state = f"queued ({_ordinal(running[-1].queue_place)} in line)"
+    elif running:
         run = running[-1]
         state = f"training (epoch {min(run.epochs_completed + 1, run.epochs_total)} of " \
                 f"{run.epochs_total})"

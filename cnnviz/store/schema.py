@@ -65,6 +65,8 @@ runs = sa.Table(
     sa.Column("heartbeat_at", sa.Float, nullable=False),
     # Added by step 3: the content hash of the uploaded dataset the run trained on.
     sa.Column("upload_hash", sa.String(64), nullable=True),
+    # Added by step 7: the run's place in the room's line while it waits (None: not waiting).
+    sa.Column("queue_place", sa.Integer, nullable=True),
 )
 
 transfer_codes = sa.Table(
@@ -179,6 +181,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _create(room_lessons, room_challenges, room_questions, room_answers),  # 4: the room
     _create(training_queue),  # 5: the room's training queue, shared by every replica
     _create(run_epochs),  # 6: epoch checkpoints of each run, within the host's bound
+    _add_column(runs, "queue_place"),  # 7: a waiting run's place in line, for the host
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -301,6 +301,13 @@ class Store:
                 confusion_json=json.dumps(confusion), seconds_per_epoch=seconds_per_epoch,
                 weights=weights, weights_bytes=len(weights), heartbeat_at=time.time()))
 
+    def note_queue_place(self, run_id: int, place: int | None) -> None:
+        """A waiting run's place in the room's line (1: next), or None once it runs; the
+        host's room view shows it."""
+        with self._transaction("save the place in the queue") as db:
+            db.execute(runs.update().where(runs.c.id == run_id, runs.c.status == "running")
+                       .values(queue_place=place, heartbeat_at=time.time()))
+
     def discard_run(self, run_id: int) -> None:
         """A run that failed before it learned anything."""
         with self._transaction("remove the failed run") as db:

@@ -191,3 +191,29 @@ def test_locks_are_stored_as_json_not_code(store: Store) -> None:
     with store.engine.connect() as db:
         raw = db.execute(sa.text("SELECT locks_json FROM room_lessons")).scalar_one()
     assert json.loads(raw)["hide_optimizer"] is True
+
+
+def test_the_room_view_says_who_waits_in_line_and_their_place(store: Store) -> None:
+    room = RoomStore(store)
+    waiting, editing = store.open_workspace(None), store.open_workspace(None)
+    run_id = _run(store, waiting.id, accuracy=None, epochs=3)
+    store.note_queue_place(run_id, 2)
+    states = {view.participant_id: view.state for view in room.room_view()}
+    assert states == {waiting.id: "queued (2nd in line)", editing.id: "editing"}
+    store.note_queue_place(run_id, None)  # its turn came
+    assert room.room_view()[0].state == "training (epoch 1 of 3)"
+
+
+def test_a_waiting_jobs_place_reaches_the_room_view(store: Store) -> None:
+    from cnnviz.data import load_dataset
+    from cnnviz.presets import get_preset
+    from cnnviz.train import TrainingSettings
+    from ui.train.job import RunRecorder, TrainingJob
+
+    workspace = store.open_workspace(None)
+    spec, dataset = get_preset("lenet-5"), load_dataset("digits")
+    settings = TrainingSettings(epochs=2)
+    job = TrainingJob(spec=spec, dataset=dataset, settings=settings)
+    job.recorder = RunRecorder.begin(store, workspace.id, spec, dataset, settings, params=1)
+    job._queued(11)  # as the room's queue reports it
+    assert RoomStore(store).room_view()[0].state == "queued (11th in line)"

@@ -85,8 +85,9 @@ def live_room(room: RoomStore) -> None:
             return
         rows = room_rows(views)
         training = sum(1 for row in rows if str(row["State"]).startswith("training"))
+        queued = sum(1 for row in rows if str(row["State"]).startswith("queued"))
         st.caption(f"{len(rows)} participants seen in the last 12 hours · {training} training "
-                   f"now · refreshed every {REFRESH_SECONDS:g} s")
+                   f"now · {queued} queued · refreshed every {REFRESH_SECONDS:g} s")
         if not rows:
             st.info("Nobody has opened cnnviz on this server yet.", icon=":material/group:")
             return

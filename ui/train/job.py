@@ -139,6 +139,13 @@ class RunRecorder:
         except StoreError as error:
             self.problem = str(error)
 
+    def queued(self, place: int | None) -> None:
+        """The run's place in the room's line (None: it runs now), for the host's view."""
+        try:
+            self.store.note_queue_place(self.run_id, place)
+        except StoreError as error:
+            self.problem = str(error)
+
     def discard(self) -> None:
         try:
             self.store.discard_run(self.run_id)
@@ -173,6 +180,8 @@ class TrainingJob:
 
     def _queued(self, position: int) -> None:
         self.queue_position, self.state = position, "queued"
+        if self.recorder is not None:
+            self.recorder.queued(position)
 
     def _progress(self, progress: TrainingProgress) -> None:
         self.progress = progress
@@ -187,6 +196,8 @@ class TrainingJob:
         try:
             line = self.room_queue or training_slots()
             with line.slot(cancel=self.stop_event, on_wait=self._queued):
+                if self.state == "queued" and self.recorder is not None:
+                    self.recorder.queued(None)
                 self.state = "running"
                 fitted = fit_dataset_to_input(self.dataset, self.spec.input_shape)
                 self.x_test = fitted.x_test
