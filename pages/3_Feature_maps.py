@@ -11,6 +11,7 @@ from cnnviz.limits import check_activation_bytes
 from cnnviz.shapes import summarize
 from cnnviz.train import final_activation
 from ui.entry import run_through_app
+from ui.featuremaps.epochs import choose_epoch
 from ui.featuremaps.filters import show_filters
 from ui.featuremaps.gradcam import show_gradcam
 from ui.featuremaps.image import choose_image, model_view, show_input, shown_picture
@@ -62,6 +63,7 @@ else:
              if stale_trained_model(spec) else "")
     st.warning(f"**Untrained model: random weights** (seed 0).{stale} The maps show what "
                "random filters do; train on the Train page to see learned features.")
+page = choose_epoch(page)  # every tab below shows the weights of the chosen epoch
 
 chosen = choose_image(spec, page.dataset_name)
 if chosen is None:

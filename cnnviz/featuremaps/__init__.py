@@ -25,6 +25,11 @@ from cnnviz.featuremaps.colormaps import (
     apply_colormap,
     colormap_table,
 )
+from cnnviz.featuremaps.evolution import (
+    filter_evolution_frames,
+    filter_evolution_gif,
+    filter_evolution_strip_png,
+)
 from cnnviz.featuremaps.explain import (
     ExplainError,
     Explanation,
@@ -135,6 +140,9 @@ __all__ = [
     "encode_png",
     "extract_activations",
     "feature_mosaic",
+    "filter_evolution_frames",
+    "filter_evolution_gif",
+    "filter_evolution_strip_png",
     "first_layer_filters",
     "first_layer_filters_png",
     "gradcam_layer_name",

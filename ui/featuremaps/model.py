@@ -33,6 +33,7 @@ __all__ = [
     "image_digest",
     "image_results",
     "page_model",
+    "seeded_model",
     "spec_digest",
     "stale_trained_model",
 ]
@@ -53,6 +54,8 @@ class PageModel:
     dataset_name: str | None = None
     class_names: tuple[str, ...] = ()
     test_accuracy: float | None = None
+    run_id: int | None = None  # the trained model's run in the workspace store
+    epoch: int | None = None  # set by the epoch slider: the weights are this epoch's
 
 
 @dataclass(eq=False)
@@ -73,6 +76,14 @@ def image_digest(x: np.ndarray) -> str:
     digest = hashlib.sha1(array.tobytes())
     digest.update(str(array.shape).encode("ascii"))
     return digest.hexdigest()[:16]
+
+
+def seeded_model(spec: ModelSpec, seed: int) -> KerasModel:
+    """`spec` built with the initial weights of `seed` (one build at a time: the seed is
+    Keras's global one)."""
+    configure_tensorflow()
+    with _BUILD_LOCK:
+        return build_model(spec, seed=seed)
 
 
 def _same_architecture(first: ModelSpec, second: ModelSpec) -> bool:
@@ -110,15 +121,13 @@ def page_model(spec: ModelSpec) -> PageModel:
             dataset_name=record.dataset_name,
             class_names=tuple(record.class_names),
             test_accuracy=record.test_accuracy,
+            run_id=record.run_id,
         )
     digest = spec_digest(spec)
     cached = st.session_state.get(_RANDOM_MODEL_KEY)
     if not isinstance(cached, dict) or cached.get("digest") != digest:
-        configure_tensorflow()
         st.session_state.pop(_RANDOM_MODEL_KEY, None)  # free the old model first
-        with _BUILD_LOCK:
-            model = build_model(spec, seed=RANDOM_SEED)
-        cached = {"digest": digest, "model": model}
+        cached = {"digest": digest, "model": seeded_model(spec, RANDOM_SEED)}
         st.session_state[_RANDOM_MODEL_KEY] = cached
     return PageModel(model=cached["model"], spec=spec, trained=False, key=f"random:{digest}")
 
