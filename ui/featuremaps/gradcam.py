@@ -1,4 +1,5 @@
-"""The "Where the model looks" tab: Grad-CAM for the predicted class or any other."""
+"""The "Where the model looks" tab: Grad-CAM for the predicted class or any other, and
+occlusion sensitivity beside it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from cnnviz.featuremaps import (
     gradcam_overlay,
 )
 from ui.featuremaps.model import ImageResults, PageModel, image_digest
+from ui.featuremaps.occlusion import show_occlusion
 
 __all__ = ["show_gradcam"]
 
@@ -60,11 +62,13 @@ def show_gradcam(page: PageModel, results: ImageResults, x: np.ndarray, shown: n
         st.info(str(error))
         return
     height, width = cam.heatmap.shape
-    left, right = st.columns(2)
+    left, right, beside = st.columns(3)
     left.image(gradcam_overlay(shown, cam.heatmap))
     left.caption(f"Grad-CAM for {class_names[class_index]} over the original")
     right.image(_heatmap_image(cam, shown.shape[0]))
     right.caption(f"The map itself: {height}×{width}, from layer {cam.layer_name}")
+    with beside:
+        show_occlusion(page, x, shown, class_index, class_names[class_index])
     st.caption(
         "Bright where the layer's maps, weighted by how much each raises the class score "
         "(the score before softmax), are high. The map has the layer's resolution, "
