@@ -12,6 +12,7 @@ from cnnviz.shapes import summarize
 from cnnviz.train import final_activation
 from ui.entry import run_through_app
 from ui.featuremaps.epochs import choose_epoch
+from ui.featuremaps.explain import show_explain
 from ui.featuremaps.filter_wants import show_filter_wants
 from ui.featuremaps.filters import show_filters
 from ui.featuremaps.gradcam import show_gradcam
@@ -95,8 +96,9 @@ if final.ndim == 1 and final.size >= 2:
     with input_columns[2]:
         show_probabilities(probabilities, class_names, note)
 
-maps_tab, channel_tab, filters_tab, wants_tab, gradcam_tab = st.tabs(
-    ["Every layer", "One channel, large", "Filters", "What a filter wants", "Where the model looks"]
+maps_tab, channel_tab, explain_tab, filters_tab, wants_tab, gradcam_tab = st.tabs(
+    ["Every layer", "One channel, large", "Explain a value", "Filters", "What a filter wants",
+     "Where the model looks"]
 )
 with maps_tab:
     left, right = st.columns([3, 1])
@@ -110,6 +112,8 @@ with maps_tab:
                 len(spec.layers) - 1 if probabilities is not None else None)
 with channel_tab:
     show_closer_look(results, summary)
+with explain_tab:
+    show_explain(page, results, x)
 with filters_tab:
     show_filters(page.model, page.trained)
 with wants_tab:

@@ -39,10 +39,14 @@ from cnnviz.featuremaps.explain import (
     apply_activation,
     explain_value,
 )
+from cnnviz.featuremaps.explain_draw import receptive_field_picture, window_picture
 from cnnviz.featuremaps.explain_text import (
     MAX_TERMS,
     explanation_json,
     explanation_lines,
+    fmt,
+    position_text,
+    summarised,
 )
 from cnnviz.featuremaps.filters import (
     KERNEL_LAYER_TYPES,
@@ -111,6 +115,11 @@ __all__ = [
     "MAX_TERMS",
     "explanation_json",
     "explanation_lines",
+    "fmt",
+    "position_text",
+    "receptive_field_picture",
+    "summarised",
+    "window_picture",
     "receptive_field",
     "ActivationError",
     "COLORMAPS",

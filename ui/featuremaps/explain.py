@@ -1,0 +1,219 @@
+"""The "Explain a value" tab: choose one value of any layer's output (number inputs, or a
+click on the channel's map) and see how it was computed, with the real numbers."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from cnnviz.featuremaps import (
+    ExplainError,
+    Explanation,
+    explain_value,
+    explanation_lines,
+    fmt,
+    position_text,
+    receptive_field_picture,
+    summarised,
+    window_picture,
+)
+from ui.featuremaps.model import ImageResults, PageModel
+from ui.featuremaps.state import kept_widget
+
+__all__ = ["show_explain"]
+
+_LAYER_KEY: Final = "fm_explain_layer"
+_FULL_KEY: Final = "fm_explain_full"
+_PICK_MAX_CELLS: Final = 96 * 96  # above this the map is drawn without click targets
+_GRID_MAX_SIDE: Final = 7  # kernels up to 7×7 are drawn number by number
+_GRID_MAX_CHANNELS: Final = 4  # ... for this many input channels (the rest in the sums)
+_PICTURE_SIDE: Final = 300
+
+
+def _position_keys(index: int) -> tuple[str, str, str]:
+    return (f"fm_explain_row_{index}", f"fm_explain_col_{index}", f"fm_explain_ch_{index}")
+
+
+def _picked(index: int) -> None:
+    """A click on the map: its cell becomes the row and column chosen."""
+    state = st.session_state.get(f"fm_explain_map_{index}")
+    points = getattr(getattr(state, "selection", None), "points", None) or []
+    if points:
+        row_key, col_key, _ = _position_keys(index)
+        st.session_state[row_key] = int(points[0]["y"])
+        st.session_state[col_key] = int(points[0]["x"])
+
+
+def _map_figure(values: np.ndarray, chosen: tuple[int, int], title: str) -> go.Figure:
+    height, width = values.shape
+    figure = go.Figure(go.Heatmap(z=values, colorscale="Viridis", colorbar=dict(title="value"),
+                                  hoverinfo="skip"))
+    if values.size <= _PICK_MAX_CELLS:
+        rows, cols = np.mgrid[:height, :width]
+        figure.add_trace(go.Scatter(
+            x=cols.ravel(), y=rows.ravel(), mode="markers", customdata=values.ravel(),
+            marker=dict(size=max(4, min(26, 360 // max(height, width))), symbol="square",
+                        color="rgba(0,0,0,0)"),
+            hovertemplate="row %{y}, column %{x}<br>value %{customdata:.4f}<extra></extra>",
+            showlegend=False,
+        ))  # fmt: skip
+    figure.add_shape(type="rect", x0=chosen[1] - 0.5, x1=chosen[1] + 0.5, y0=chosen[0] - 0.5,
+                     y1=chosen[0] + 0.5, line=dict(color="#ff2d55", width=3))
+    side = min(420, max(240, 14 * max(height, width)))
+    figure.update_layout(title=dict(text=title, font=dict(size=14)), height=side + 50,
+                         margin=dict(l=10, r=10, t=40, b=10), clickmode="event+select",
+                         dragmode=False)
+    figure.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
+    figure.update_xaxes(constrain="domain")
+    return figure
+
+
+def _choose_position(index: int, shape: tuple[int, ...], title: str,
+                     values: np.ndarray) -> tuple[int, ...]:
+    row_key, col_key, channel_key = _position_keys(index)
+    if len(shape) != 3:
+        last = int(np.argmax(values)) if values.size else 0
+        number = kept_widget(st.number_input, row_key, last, f"Index (0–{shape[0] - 1})",
+                             min_value=0, max_value=shape[0] - 1, step=1)
+        return (int(number),)
+    height, width, channels = shape
+    columns = st.columns(3)
+    row = kept_widget(columns[0].number_input, row_key, height // 2, f"Row (0–{height - 1})",
+                      min_value=0, max_value=height - 1, step=1)
+    col = kept_widget(columns[1].number_input, col_key, width // 2, f"Column (0–{width - 1})",
+                      min_value=0, max_value=width - 1, step=1)
+    channel = kept_widget(columns[2].number_input, channel_key, 0,
+                          f"Channel (0–{channels - 1})", min_value=0, max_value=channels - 1,
+                          step=1)
+    at = (int(row), int(col), int(channel))
+    with st.expander("Or click a cell of the map", expanded=height * width <= _PICK_MAX_CELLS):
+        st.plotly_chart(_map_figure(values[:, :, at[2]], at[:2], f"{title}, channel {at[2]}"),
+                        key=f"fm_explain_map_{index}", on_select=lambda: _picked(index),
+                        selection_mode="points", width="content")
+    return at
+
+
+def _grid_figure(explanation: Explanation, channels: list[int]) -> go.Figure | None:
+    """Per input channel: the window's inputs × the kernel's weights = the products."""
+    terms, window = explanation.terms, explanation.window
+    if terms is None or terms.weights is None or window is None:
+        return None
+    rows = list(range(window.top, window.bottom + 1, window.row_step))
+    cols = list(range(window.left, window.right + 1, window.col_step))
+    titles = [f"{kind}, input channel {c}" for c in channels for kind in
+              ("input", "× weight", "= product")]
+    figure = make_subplots(rows=len(channels), cols=3, subplot_titles=titles,
+                           horizontal_spacing=0.04, vertical_spacing=0.1 / len(channels))
+    for line, channel in enumerate(channels, 1):
+        grids = [np.full((len(rows), len(cols)), np.nan) for _ in range(3)]
+        for i in np.flatnonzero(terms.input_at[:, -1] == channel):
+            r = rows.index(int(terms.input_at[i, 0]))
+            c = cols.index(int(terms.input_at[i, 1]))
+            grids[0][r, c], grids[1][r, c] = terms.inputs[i], terms.weights[i]
+            grids[2][r, c] = terms.products[i]
+        for column, (grid, scale) in enumerate(zip(grids, ("Viridis", "RdBu", "RdBu"),
+                                                   strict=True), 1):
+            peak = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
+            limits = {} if column == 1 else dict(zmin=-peak or -1, zmax=peak or 1)
+            figure.add_trace(go.Heatmap(
+                z=grid, colorscale=scale, showscale=False, texttemplate="%{z:.2f}",
+                textfont=dict(size=15), hovertemplate="%{z:.5f}<extra></extra>",
+                reversescale=scale == "RdBu", **limits,
+            ), row=line, col=column)  # fmt: skip
+            figure.update_yaxes(autorange="reversed", showticklabels=False, row=line,
+                                col=column)
+            figure.update_xaxes(showticklabels=False, row=line, col=column)
+    cell = 54 if len(rows) <= 3 else 40
+    figure.update_layout(height=len(channels) * (len(rows) * cell + 40) + 30,
+                         margin=dict(l=5, r=5, t=30, b=5))
+    figure.update_annotations(font_size=15)
+    return figure
+
+
+def _source_values(results: ImageResults, x: np.ndarray, explanation: Explanation,
+                   channel: int) -> np.ndarray:
+    window = explanation.window
+    assert window is not None
+    if window.source_index < 0:
+        return x if x.shape[2] == 3 else x[:, :, 0]
+    return np.asarray(results.activations[window.source_index].output[:, :, channel])
+
+
+def _pictures(results: ImageResults, x: np.ndarray, explanation: Explanation) -> None:
+    left, right = st.columns(2)
+    window = explanation.window
+    if window is not None:
+        channel = window.channels[0]
+        if window.source_index >= 0 and explanation.terms is not None and len(window.channels) > 1:
+            sums = explanation.terms.channel_sums()
+            channel = max(sums, key=lambda item: abs(item[2]))[0] if sums else channel
+        left.image(window_picture(_source_values(results, x, explanation, channel), window,
+                                  _PICTURE_SIDE))
+        where = "the input image" if window.source_index < 0 else (
+            f"{window.source}, channel {channel}" + (" (the channel that adds most)" if
+                                                     len(window.channels) > 1 else ""))
+        left.caption(f"The window over {where}; grey cells are zero padding.")
+    field = explanation.receptive_field
+    if field is not None:
+        right.image(receptive_field_picture(x, field, _PICTURE_SIDE))
+        right.caption("Receptive field: every input pixel this value depends on"
+                      + (" — the whole image." if field.whole else
+                         f" — {field.height}×{field.width} pixels."))
+
+
+def _headline(explanation: Explanation) -> None:
+    activation = (f" = {explanation.activation}({fmt(explanation.pre_activation)})"
+                  if explanation.activation not in (None, "linear")
+                  and explanation.pre_activation is not None else "")
+    st.markdown(f"#### {explanation.layer} at {position_text(explanation.at)} = "
+                f"{fmt(explanation.value)}{activation}")
+
+
+def show_explain(page: PageModel, results: ImageResults, x: np.ndarray) -> None:
+    """Choose one value of any layer and see its computation; `x` is the model's input."""
+    activations = results.activations
+    labels = [f"{a.index + 1}. {a.name} · {a.class_name} {a.shape}" for a in activations]
+    choice = kept_widget(st.selectbox, _LAYER_KEY, 0, "Layer", range(len(activations)),
+                         format_func=labels.__getitem__,
+                         valid=lambda value: isinstance(value, int) and value < len(labels))
+    index = int(choice or 0)
+    chosen = activations[index]
+    at = _choose_position(index, chosen.shape, chosen.name, chosen.output)
+    try:
+        explanation = explain_value(page.model, activations, x, index, at)
+    except ExplainError as error:
+        st.error(str(error))
+        return
+    _headline(explanation)
+    _pictures(results, x, explanation)
+    full = bool(st.toggle("Every product, even for large windows", key=_FULL_KEY)) if (
+        explanation.terms is not None and summarised(explanation)) else False
+    grid = _grid_channels(explanation, full)
+    if grid:
+        figure = _grid_figure(explanation, grid)
+        if figure is not None:
+            st.plotly_chart(figure, key="fm_explain_grid")
+    st.code("\n".join(explanation_lines(explanation, full=full)), language=None,
+            wrap_lines=True)
+    if not page.trained:
+        st.caption("Random weights (seed 0): the same numbers `cnnviz explain` prints for "
+                   "this architecture without a bundle.")
+
+
+def _grid_channels(explanation: Explanation, full: bool) -> list[int]:
+    window, terms = explanation.window, explanation.terms
+    if (window is None or terms is None or terms.weights is None or explanation.stages
+            or explanation.operation != "weighted sum"):
+        return []
+    rows = len(range(window.top, window.bottom + 1, window.row_step))
+    cols = len(range(window.left, window.right + 1, window.col_step))
+    if max(rows, cols) > _GRID_MAX_SIDE:
+        return []
+    sums: list[Any] = terms.channel_sums()
+    if len(sums) > _GRID_MAX_CHANNELS and not full:
+        sums = sorted(sums, key=lambda item: -abs(item[2]))[:_GRID_MAX_CHANNELS]
+    return sorted(channel for channel, _, _ in sums)
