@@ -15,9 +15,15 @@ the runs stored against the trainings completed (lost runs) and the database siz
 127.0.0.3, one CPU each) behind `--replicas` app servers (2 by default), the sessions spread
 over them in turn; with `--store postgresql` the replicas share the room's queue too.
 
+A host signs in and keeps the Host page open, its live room view redrawn every 3 s as a
+browser does it (the room view's fragment alone); the host asks the room a question and
+each participant answers it once. Participants rerun their pages' timed fragments (the
+room's question) during their think time, as their browsers would. It prints the host's
+refresh p50/p95 beside the edits'. `--no-host` leaves the host out.
+
 Run: .venv/bin/python bench/load_test.py [--sessions 30] [--trainers 6] [--seconds 180] [--think 5]
      [--lead 30] [--store sqlite|postgresql] [--store-url URL] [--backend local|ray]
-     [--replicas N]
+     [--replicas N] [--no-host]
 """
 
 from __future__ import annotations
@@ -52,7 +58,9 @@ from cnnviz.shapes import summarize  # noqa: E402
 from cnnviz.train import choose_loss  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD, TRAIN, FEATURES = "", "Train", "Feature_maps"
+BUILD, TRAIN, FEATURES, HOST = "", "Train", "Feature_maps", "Host"
+HOST_SECRET = "load-test-host-secret"
+HOST_REFRESH_SECONDS = 3.0
 # Digits has 10 classes: the presets that end in 10 class scores (not vgg16-base, say), and
 # that this server lets a participant train (vgg16 is over the default max_params).
 TRAINABLE_PRESETS = [name for name, spec in PRESETS.items() if choose_loss(spec, 10).ok
@@ -73,6 +81,10 @@ class Tally:
     lost_architectures: int = 0
     sessions_held: int = 0
     trainings_running: int = 0
+    host_refresh_seconds: list[float] = field(default_factory=list)  # the room view's redraws
+    fragment_seconds: list[float] = field(default_factory=list)  # participants' timed fragments
+    answers_sent: int = 0
+    host_saw_answers: int = 0  # the most answers the host's view counted
 
 
 def free_port() -> int:
@@ -83,7 +95,7 @@ def free_port() -> int:
 
 def start_server(port: int, store_env: dict[str, str]) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CNNVIZ_TF_THREADS": os.environ.get("CNNVIZ_TF_THREADS", "1"),
-           **store_env}
+           "CNNVIZ_HOST_SECRET": HOST_SECRET, **store_env}
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
         "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -113,11 +125,40 @@ def check(result: RunResult, tally: Tally, where: str) -> None:
     tally.errors += [f"{where}: {message}" for message in result.exceptions]
 
 
+async def think_time(session: StreamlitSession, tally: Tally, seconds: float) -> None:
+    """Wait `seconds`, rerunning the page's timed fragments (`run_every`) on time, as the
+    participant's browser does meanwhile."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        interval = min(session.auto_reruns.values(), default=left)
+        await asyncio.sleep(min(left, interval))
+        if time.monotonic() >= end:
+            return
+        for fragment_id in list(session.auto_reruns):
+            result = await session.fragment_rerun(fragment_id)
+            check(result, tally, "timed fragment")
+            tally.fragment_seconds.append(result.seconds)
+
+
+async def answer_the_question(session: StreamlitSession, tally: Tally, number: int) -> None:
+    """The host's question, answered once, where the Build page shows it."""
+    if "build_room_guess" not in session.widget_ids:
+        return
+    guess = ("26x26x32", "13 x 13 x 32", "(26, 26, 32)")[number % 3]
+    result = await session.rerun(build_room_guess=("string_value", guess),
+                                 build_room_send=("trigger_value", True))
+    check(result, tally, "answer the question")
+    tally.answers_sent += 1
+
+
 async def edit_loop(
-    session: StreamlitSession, tally: Tally, until: float, think: float, rng: random.Random
+    session: StreamlitSession, tally: Tally, until: float, think: float, rng: random.Random,
+    number: int = 0,
 ) -> None:
     """Add a layer, then undo it: edits that leave the architecture as it was, each followed
-    by a participant's think time (uniform between half and one and a half `think`)."""
+    by a participant's think time (uniform between half and one and a half `think`); the
+    host's question is answered once, when it shows."""
+    answered = False
     while time.monotonic() < until:
         for key in ("build_add", "build_undo"):
             result = await session.rerun(**{key: ("trigger_value", True)})
@@ -125,7 +166,37 @@ async def edit_loop(
             tally.edit_seconds.append(result.seconds)
             if tally.trainings_running:
                 tally.edit_seconds_while_training.append(result.seconds)
-            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+            if not answered and "build_room_guess" in session.widget_ids:
+                await answer_the_question(session, tally, number)
+                answered = True
+            await think_time(session, tally, think * rng.uniform(0.5, 1.5))
+
+
+async def host_watches_the_room(url: str, tally: Tally, until: float) -> None:
+    """The host signs in, asks the room a question and keeps the Host page open: its live
+    room view (one fragment) is redrawn every 3 s, timed."""
+    host = StreamlitSession(url)
+    try:
+        await host.connect()
+        check(await host.rerun(), tally, "host")
+        check(await host.rerun(host_secret_typed=("string_value", HOST_SECRET),
+                               host_sign_in_submit=("trigger_value", True)), tally, "sign in")
+        check(await host.rerun(), tally, "host")  # the sign-in's own rerun may still be on
+        check(await host.open_page(HOST), tally, "open Host")
+        check(await host.rerun(host_quiz_ask=("trigger_value", True)), tally, "ask")
+        while time.monotonic() < until:
+            await asyncio.sleep(HOST_REFRESH_SECONDS)
+            for fragment_id in list(host.auto_reruns):
+                result = await host.fragment_rerun(fragment_id)
+                check(result, tally, "host refresh")
+                tally.host_refresh_seconds.append(result.seconds)
+                counted = [int(found) for text in result.texts
+                           for found in re.findall(r"\*\*(\d+) answered:", text)]
+                tally.host_saw_answers = max([tally.host_saw_answers, *counted])
+    except Exception as error:  # a load test reports every failure instead of stopping
+        tally.errors.append(f"host: {type(error).__name__}: {error}")
+    finally:
+        await host.close()
 
 
 async def train_once(session: StreamlitSession, tally: Tally, until: float) -> None:
@@ -177,7 +248,7 @@ async def participant(
             check(result, tally, "feature maps")
             tally.feature_views += 1
             check(await session.open_page(BUILD), tally, "back to Build")
-        await edit_loop(session, tally, until, think, random.Random(number))
+        await edit_loop(session, tally, until, think, random.Random(number), number)
         final = await session.rerun()
         check(final, tally, "final")
         if f"Build · {preset}" not in " ".join(final.texts):
@@ -203,13 +274,16 @@ async def host_opens_the_app(url: str, lead: float, tally: Tally) -> None:
 
 async def run(
     urls: list[str], sessions: int, trainers: int, seconds: float, think: float, lead: float,
-    tally: Tally,
+    tally: Tally, host: bool = True,
 ) -> None:
     for url in urls[:-1]:
         await host_opens_the_app(url, 0.0, tally)
     await host_opens_the_app(urls[-1], lead, tally)
     until = time.monotonic() + seconds
     tasks = []
+    if host:
+        tasks.append(asyncio.create_task(host_watches_the_room(urls[0], tally, until)))
+        await asyncio.sleep(1.0)  # the question is asked before the room arrives
     for number in range(sessions):
         url = urls[number % len(urls)]  # the proxy's sticky spread, one replica per session
         tasks.append(asyncio.create_task(
@@ -291,6 +365,8 @@ def main() -> None:
                         help="an existing, empty database instead (e.g. postgresql://…)")
     parser.add_argument("--backend", choices=("local", "ray"), default="local",
                         help="ray: a two-node Ray cluster on loopback trains")
+    parser.add_argument("--no-host", action="store_true",
+                        help="leave out the host watching the room view")
     parser.add_argument("--replicas", type=int, default=None,
                         help="app servers sharing the store (default: 1, or 2 with ray)")
     args = parser.parse_args()
@@ -329,7 +405,7 @@ def load(args: argparse.Namespace, store_env: dict[str, str]) -> Tally:
     try:
         asyncio.run(asyncio.wait_for(
             run(list(servers), args.sessions, args.trainers, args.seconds,
-                args.think, args.lead, tally),
+                args.think, args.lead, tally, host=not args.no_host),
             timeout=args.lead + args.seconds + 300,
         ))
     except TimeoutError:
@@ -352,6 +428,17 @@ def load(args: argparse.Namespace, store_env: dict[str, str]) -> Tally:
           f" {statistics.median(tally.edit_seconds_while_training or [0]):.3f} s / "
           f"{percentile(tally.edit_seconds_while_training, 0.95):.3f} s "
           f"({len(tally.edit_seconds_while_training)} edits while trainings ran)")
+    if tally.fragment_seconds:
+        print(f"timed fragments p50 / p95: {statistics.median(tally.fragment_seconds):.3f} s / "
+              f"{percentile(tally.fragment_seconds, 0.95):.3f} s "
+              f"({len(tally.fragment_seconds)} reruns of the participants' timed fragments)")
+    if not args.no_host:
+        print(f"host room view p50 / p95: "
+              f"{statistics.median(tally.host_refresh_seconds or [0]):.3f} s / "
+              f"{percentile(tally.host_refresh_seconds, 0.95):.3f} s "
+              f"({len(tally.host_refresh_seconds)} redraws every {HOST_REFRESH_SECONDS:g} s)")
+        print(f"room question:            {tally.answers_sent} answers sent, the host's view "
+              f"counted {tally.host_saw_answers}")
     print(f"trainings started / completed: {tally.trainings_started} / "
           f"{tally.trainings_completed} (queued state seen {tally.queued_seen} times)")
     if tally.training_seconds:

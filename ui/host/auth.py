@@ -56,7 +56,7 @@ def host_sign_in() -> None:
         attempts = st.session_state.setdefault(_ATTEMPTS_KEY, Attempts())
         with st.form("host_sign_in", border=False):
             typed = st.text_input("Host secret", type="password", key="host_secret_typed")
-            pressed = st.form_submit_button("Sign in")
+            pressed = st.form_submit_button("Sign in", key="host_sign_in_submit")
         if not pressed:
             return
         outcome = check_host_secret(typed or "", secret, attempts)
