@@ -4,6 +4,11 @@
 
 writes `NN_<layer>.png` for each layer with a spatial output and `predictions.json`.
 An architecture file or preset runs with seeded random weights; a bundle with its own.
+
+With `--epochs all` (or e.g. `--epochs 0,5,10`), a bundle that carries epochs (`cnnviz
+train --out`) writes the same per epoch into `epoch-NNNN/` (epoch 0: the starting weights),
+plus `filters_epochs.gif` and `filters_epochs.png` (the first layer's filters, epoch by
+epoch) and `epochs.json` (each epoch's top prediction).
 """
 
 from __future__ import annotations
@@ -20,14 +25,29 @@ from typing import Any
 import numpy as np
 
 from cnnviz._types import KerasModel
-from cnnviz.bundle import ARCHITECTURE, METADATA, WEIGHTS, BundleError, load_bundle
+from cnnviz.bundle import (
+    ARCHITECTURE,
+    EPOCHS_FOLDER,
+    METADATA,
+    WEIGHTS,
+    BundleEpochs,
+    BundleError,
+    bundle_epochs,
+    load_bundle,
+    set_weights_from_npz,
+)
 from cnnviz.cli import CliError, add_architecture_arguments, read_spec
 from cnnviz.data import ImageError, decode_upload, to_model_input
 from cnnviz.featuremaps import (
     LAYER_MIN_TILE,
     ActivationError,
+    FilterError,
     class_probabilities,
     extract_activations,
+    filter_evolution_gif,
+    filter_evolution_strip_png,
+    kernel_layer_names,
+    layer_kernels,
     model_scale,
     mosaic_png,
 )
@@ -48,6 +68,7 @@ class LoadedModel:
     trained: bool
     class_names: tuple[str, ...] | None
     description: str
+    bundle: bytes | None = None  # the bundle's zip, where the model came from one
 
 
 def register(subparsers: Any) -> None:
@@ -67,6 +88,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the random weights of an untrained model"
     )
+    parser.add_argument(
+        "--epochs", metavar="all|N,N…", default=None,
+        help="from a bundle that carries epochs: the same per epoch (all, or a list such as "
+        "0,5,10; 0 is the starting weights) into epoch-NNNN folders, and the first layer's "
+        "filters across them",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -111,12 +138,15 @@ def _bundle_bytes(path: Path) -> bytes:
                     f"{ARCHITECTURE}, {WEIGHTS} and {METADATA} (unzip the Train page's .zip)"
                 )
             archive.write(member, name)
+        for member in sorted((path / EPOCHS_FOLDER).glob("epoch-*.npz")):
+            archive.write(member, f"{EPOCHS_FOLDER}/{member.name}")
     return buffer.getvalue()
 
 
 def _load_bundle(path: Path) -> LoadedModel:
     try:
-        loaded = load_bundle(_bundle_bytes(path))
+        data = _bundle_bytes(path)
+        loaded = load_bundle(data)
     except OSError as error:
         raise CliError(f"cannot read {path}: {error.strerror or error}") from None
     except BundleError as error:
@@ -124,7 +154,7 @@ def _load_bundle(path: Path) -> LoadedModel:
     description = f"trained on {loaded.dataset_name}"
     if loaded.test_accuracy is not None:
         description += f", test accuracy {loaded.test_accuracy:.1%}"
-    return LoadedModel(loaded.model, loaded.spec, True, loaded.class_names, description)
+    return LoadedModel(loaded.model, loaded.spec, True, loaded.class_names, description, data)
 
 
 def _read_image(path: Path) -> Any:
@@ -157,17 +187,12 @@ def _predictions(
     ]
 
 
-def run(args: argparse.Namespace) -> int:
-    image_path, out = Path(args.image), Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CliError(f"--out {out} is a file; give a folder (it is created if missing)")
-    picture = _read_image(image_path)
-    loaded = load_model_for_cli(args)
-    check_activation_bytes(validate(loaded.spec).activation_bytes)
+def _write_maps(model: KerasModel, loaded: LoadedModel, x: np.ndarray, out: Path,
+                args: argparse.Namespace, weights: str) -> dict[str, Any]:
+    """One mosaic per spatial layer and `predictions.json` in `out`; returns the report."""
     try:
-        x = to_model_input(picture, loaded.spec.input_shape)
-        activations = extract_activations(loaded.model, x)
-    except (ActivationError, ImageError) as error:
+        activations = extract_activations(model, x)
+    except ActivationError as error:
         raise CliError(str(error)) from None
     out.mkdir(parents=True, exist_ok=True)
     scale = model_scale(loaded.spec.input_shape)
@@ -189,8 +214,8 @@ def run(args: argparse.Namespace) -> int:
     final = activations[-1].output if activations else np.empty(0)
     report = {
         "model": loaded.spec.name,
-        "weights": loaded.description,
-        "image": str(image_path),
+        "weights": weights,
+        "image": str(args.image),
         "input_shape": list(loaded.spec.input_shape),
         "normalization": args.normalization,
         "layers": layers,
@@ -199,6 +224,98 @@ def run(args: argparse.Namespace) -> int:
         ),
     }
     (out / "predictions.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    written = sum(1 for entry in layers if entry["file"])
+    return report
+
+
+def _chosen_epochs(request: str, carried: BundleEpochs) -> list[int]:
+    """The epochs `--epochs` asks for, each one the bundle can give."""
+    available = ([0] if carried.initial_seed is not None else []) + list(carried.epochs)
+    if not carried.epochs:
+        raise CliError("this bundle carries no epochs: train it again with `cnnviz train "
+                       "--out` (it keeps the epochs the epoch_checkpoint_bytes setting allows)")
+    if request.strip().lower() == "all":
+        return available
+    try:
+        asked = [int(part) for part in request.split(",") if part.strip()]
+    except ValueError:
+        raise CliError(f"Expected --epochs all or a list such as 0,5,10. Received: "
+                       f"--epochs {request}") from None
+    missing = [epoch for epoch in asked if epoch not in available]
+    if missing or not asked:
+        raise CliError(f"Expected epochs the bundle carries: {', '.join(map(str, available))}. "
+                       f"Received: --epochs {request}")
+    return sorted(set(asked))
+
+
+def _load_epoch(model: KerasModel, loaded: LoadedModel, carried: BundleEpochs,
+                epoch: int) -> None:
+    try:
+        if epoch == 0:
+            model.set_weights(build_model(loaded.spec, seed=carried.initial_seed).get_weights())
+        else:
+            set_weights_from_npz(model, loaded.spec, carried.read(epoch), what=f"epoch {epoch}")
+    except BundleError as error:
+        raise CliError(str(error)) from None
+
+
+def _write_epochs(loaded: LoadedModel, x: np.ndarray, out: Path,
+                  args: argparse.Namespace) -> int:
+    if loaded.bundle is None:
+        raise CliError("--epochs needs a trained bundle (a folder or .zip written by "
+                       "`cnnviz train --out` or downloaded from the Train page)")
+    try:
+        carried = bundle_epochs(loaded.bundle, loaded.spec)
+    except BundleError as error:
+        raise CliError(str(error)) from None
+    chosen = _chosen_epochs(args.epochs, carried)
+    model = build_model(loaded.spec)
+    kernels: list[np.ndarray] = []
+    labels: list[str] = []
+    summary: list[dict[str, Any]] = []
+    first = kernel_layer_names(model)[:1]
+    for epoch in chosen:
+        _load_epoch(model, loaded, carried, epoch)
+        folder = out / f"epoch-{epoch:04d}"
+        weights = (f"starting weights, seed {carried.initial_seed}" if epoch == 0
+                   else f"after epoch {epoch} of {carried.epochs_total or '?'}")
+        report = _write_maps(model, loaded, x, folder, args, weights)
+        top = (report["predictions"] or [None])[0]
+        summary.append({"epoch": epoch, "folder": folder.name, "top_prediction": top})
+        kernel = (layer_kernels(model, first[0]).kernel
+                  if first and first[0] == loaded.spec.layer_names()[0] else None)
+        if kernel is not None and kernel.shape[2] in (1, 3):
+            kernels.append(kernel)
+            labels.append(f"epoch {epoch}")
+    written = ["epochs.json"]
+    if len(kernels) == len(chosen):
+        try:
+            (out / "filters_epochs.gif").write_bytes(filter_evolution_gif(kernels, labels))
+            (out / "filters_epochs.png").write_bytes(filter_evolution_strip_png(kernels, labels))
+            written += ["filters_epochs.gif", "filters_epochs.png"]
+        except FilterError as error:
+            raise CliError(str(error)) from None
+    (out / "epochs.json").write_text(json.dumps(
+        {"model": loaded.spec.name, "image": str(args.image), "epochs_total":
+         carried.epochs_total, "epochs": summary}, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote the maps of {len(chosen)} epochs ({', '.join(map(str, chosen))}) into "
+          f"epoch-NNNN folders and {', '.join(written)} to {out}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    image_path, out = Path(args.image), Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out} is a file; give a folder (it is created if missing)")
+    picture = _read_image(image_path)
+    loaded = load_model_for_cli(args)
+    check_activation_bytes(validate(loaded.spec).activation_bytes)
+    try:
+        x = to_model_input(picture, loaded.spec.input_shape)
+    except ImageError as error:
+        raise CliError(str(error)) from None
+    if args.epochs is not None:
+        return _write_epochs(loaded, x, out, args)
+    report = _write_maps(loaded.model, loaded, x, out, args, loaded.description)
+    written = sum(1 for entry in report["layers"] if entry["file"])
     print(f"wrote {written} mosaics and predictions.json to {out} ({loaded.description})")
     return 0

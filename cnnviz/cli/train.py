@@ -5,6 +5,8 @@
         [--out DIR] [--json] [--backend local|ray] [--ray-address ADDR]
 
 Progress goes to stderr; with `--json` the last line of stdout is one JSON object.
+With `--out`, the bundle also carries the weights of the epochs the `epoch_checkpoint_bytes`
+setting allows (`cnnviz featuremaps DIR --epochs all` draws them).
 The data is resized/converted to the model's input. Ctrl-C stops after the current
 batch and still evaluates; a second Ctrl-C interrupts.
 """
@@ -19,19 +21,24 @@ import sys
 import threading
 from typing import Any
 
-from cnnviz.bundle import write_bundle_folder
+from cnnviz._types import KerasModel, Weights
+from cnnviz.bundle import weights_npz, write_bundle_folder
 from cnnviz.cli import CliError, add_architecture_arguments, read_spec
 from cnnviz.data import DatasetError, load_any
 from cnnviz.errors import LimitError
+from cnnviz.keras_build import build_model
 from cnnviz.settings import TRAINING_BACKENDS, get_settings
+from cnnviz.spec import ModelSpec
 from cnnviz.train import (
     OPTIMIZERS,
     SCHEDULES,
+    EpochPlan,
     TrainingError,
     TrainingProgress,
     TrainingSettings,
     builtin_source,
     choose_loss,
+    epoch_plan,
     fit_dataset_to_input,
     train,
     training_backend,
@@ -143,6 +150,27 @@ def _stop_on_interrupt(stop: threading.Event) -> Any:
     return signal.signal(signal.SIGINT, handler)
 
 
+class _EpochKeeper:
+    """The weights (`weights.npz`) of the epochs the host's bound allows, for the bundle."""
+
+    def __init__(self, spec: ModelSpec, epochs_total: int) -> None:
+        self.spec, self.epochs_total = spec, epochs_total
+        self.kept: dict[int, bytes] = {}
+        self._model: KerasModel | None = None
+        self._plan: EpochPlan | None = None
+
+    def __call__(self, epoch: int, weights: Weights) -> None:
+        if self._model is None:
+            self._model = build_model(self.spec)
+        self._model.set_weights(weights)
+        raw = weights_npz(self._model, self.spec)
+        if self._plan is None:
+            self._plan = epoch_plan(self.epochs_total, len(raw),
+                                    get_settings().epoch_checkpoint_bytes)
+        if self._plan.keeps(epoch):
+            self.kept[epoch] = raw
+
+
 def _finite(values: list[float]) -> list[float | None]:
     return [value if math.isfinite(value) else None for value in values]
 
@@ -163,17 +191,19 @@ def run(args: argparse.Namespace) -> int:
         for line in loss.warnings:
             print(f"warning: {line}", file=sys.stderr)
     stop = threading.Event()
+    keeper = _EpochKeeper(spec, training.epochs) if args.out else None
     previous = _stop_on_interrupt(stop)
     try:
         if (args.backend or get_settings().training_backend) == "ray":
             result = training_backend("ray", ray_address=args.ray_address).train(
                 spec, fitted, training, progress=_StderrReporter(), stop_event=stop,
-                source=builtin_source(dataset),
+                source=builtin_source(dataset), epoch_weights=keeper,
                 on_placed=lambda node: print(f"training on the Ray node at {node}",
                                              file=sys.stderr),
             )  # fmt: skip
         else:  # here, in this process: no pages to keep responsive
-            result = train(spec, fitted, training, progress=_StderrReporter(), stop_event=stop)
+            result = train(spec, fitted, training, progress=_StderrReporter(), stop_event=stop,
+                           epoch_weights=keeper)
     except (TrainingError, LimitError) as error:
         raise CliError(str(error)) from None
     finally:
@@ -185,10 +215,15 @@ def run(args: argparse.Namespace) -> int:
             paths = write_bundle_folder(
                 args.out, result.model, spec, dataset_name=dataset.name,
                 class_names=dataset.class_names, test_accuracy=result.test_accuracy,
+                epochs=keeper.kept if keeper else None, epochs_total=training.epochs,
+                initial_seed=training.seed,
             )  # fmt: skip
         except OSError as error:
             raise CliError(f"cannot write to {args.out}: {error.strerror or error}") from None
-        print("wrote " + ", ".join(str(path) for path in paths), file=sys.stderr)
+        files = [path for path in paths if path.parent.name != "epochs"]
+        extra = len(paths) - len(files)
+        epochs = f" and {extra} epoch checkpoints" if extra else ""
+        print("wrote " + ", ".join(str(path) for path in files) + epochs, file=sys.stderr)
     evaluation = result.evaluation
     low, high = evaluation.accuracy_interval
     summary = (
