@@ -211,3 +211,18 @@ def test_a_participants_session_asking_for_the_projector_is_refused(store: Store
     assert not at.exception, at.exception
     assert "for the session's host" in _shown(at)
     assert not at.dataframe and "87.5" not in _shown(at)
+
+
+def test_names_and_answers_in_the_hosts_charts_are_escaped_for_plotly() -> None:
+    from cnnviz.room import Challenge, LeaderboardEntry
+    from cnnviz.store import AnswerGroup
+    from ui.host.leaderboard import leaderboard_figure
+    from ui.host.quiz import answers_figure
+
+    entry = LeaderboardEntry(1, HOSTILE, 7, 0.9, (0.85, 0.93), 1000, 3.0, on_front=True)
+    board = leaderboard_figure([entry], Challenge(1, "t", "shapes", 20_000, 5))
+    answers = answers_figure([AnswerGroup("<b>26</b>", 2, (HOSTILE, None))], "26×26×32",
+                             revealed=True)
+    shown = [*board.data[1].text, *answers.data[0].y, *answers.data[0].hovertext]
+    assert not any("<img" in text or "<b>" in text for text in shown)
+    assert "&lt;img src=x onerror=alert(1)&gt;**b**" in shown

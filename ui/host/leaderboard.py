@@ -3,6 +3,7 @@ the Pareto front and each run's 95 % interval (two entries whose bars overlap ar
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,7 +40,8 @@ def leaderboard_figure(entries: Sequence[LeaderboardEntry], challenge: Challenge
             error_y={"type": "data", "symmetric": False,
                      "array": [e.interval[1] - e.test_accuracy for e in chosen],
                      "arrayminus": [e.test_accuracy - e.interval[0] for e in chosen]},
-            text=[e.shown_name for e in chosen], customdata=[e.run_id for e in chosen],
+            text=[html.escape(e.shown_name) for e in chosen],  # Plotly reads HTML in hovers
+            customdata=[e.run_id for e in chosen],
             hovertemplate="%{text}<br>run %{customdata}<br>%{y:.1%} with %{x:,} "
                           "parameters<extra></extra>")
 
