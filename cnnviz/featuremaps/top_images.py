@@ -7,6 +7,7 @@ field of the peak's position. TensorFlow is imported inside the functions.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -68,10 +69,32 @@ def _batch_size(model: keras.Model) -> int:
     return max(1, min(1024, _BATCH_BYTES // max(1, activation_bytes(model))))
 
 
+_COMPILED: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _peaks_function(model: keras.Model, layer_name: str) -> Any:
+    """Compiled once per model and layer: a batch → each channel's max and its flat index."""
+    per_model = _COMPILED.setdefault(model, {})
+    if layer_name in per_model:
+        return per_model[layer_name]
+    import keras
+    import tensorflow as tf
+
+    feature = keras.Model(model.inputs[0], model.get_layer(layer_name).output)
+
+    def peaks(batch: Any) -> Any:
+        maps = feature(batch, training=False)
+        flat = tf.reshape(maps, [tf.shape(maps)[0], -1, tf.shape(maps)[3]])
+        return tf.reduce_max(flat, axis=1), tf.argmax(flat, axis=1, output_type=tf.int32)
+
+    shape = [None, *(int(side) for side in model.inputs[0].shape[1:])]
+    per_model[layer_name] = tf.function(peaks, input_signature=[tf.TensorSpec(shape, tf.float32)])
+    return per_model[layer_name]
+
+
 def channel_peaks(model: keras.Model, layer_name: str, images: np.ndarray) -> ChannelPeaks:
     """Every channel's peak over space for each of `images` (n, H, W, C), in batches sized
     to the model's activations; only the peaks leave TensorFlow."""
-    import keras
     import tensorflow as tf
 
     try:
@@ -90,15 +113,8 @@ def channel_peaks(model: keras.Model, layer_name: str, images: np.ndarray) -> Ch
             f"Expected images of shape (n, {', '.join(map(str, expected))}) with n ≥ 1. "
             f"Received: shape={array.shape}"
         )
-    feature = keras.Model(model.inputs[0], layer.output)
+    compiled = _peaks_function(model, layer_name)
     width = int(layer.output.shape[2])
-
-    def peaks(batch: Any) -> Any:
-        maps = feature(batch, training=False)
-        flat = tf.reshape(maps, [tf.shape(maps)[0], -1, tf.shape(maps)[3]])
-        return tf.reduce_max(flat, axis=1), tf.argmax(flat, axis=1, output_type=tf.int32)
-
-    compiled = tf.function(peaks, reduce_retracing=True)
     values, where = [], []
     size = _batch_size(model)
     for start in range(0, len(array), size):
