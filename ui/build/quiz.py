@@ -98,14 +98,14 @@ def _room_part(question: ParticipantQuestion, workspace_id: int) -> None:
     with st.container(border=True, key="room_question"):
         st.markdown(f"**:material/quiz: The host asks:** {escape_markdown(question.prompt)}")
         if question.revealed:
-            st.button("Got it", key="build_room_dismiss", on_click=_dismiss,
-                      args=(question.id,), icon=":material/done:")
             if question.mine is None:
                 st.info(f"The answer: {escape_markdown(question.answer or '')}.",
                         icon=":material/lightbulb:")
                 text_block(question.explanation or "", wrap=True)
             else:
                 _verdict(question.mine, question)
+            st.button("Got it", key="build_room_dismiss", on_click=_dismiss,
+                      args=(question.id,), icon=":material/done:")
             return
         if question.mine is not None:
             st.caption(f"Your guess: {escape_markdown(question.mine)}. The host reveals the "
