@@ -12,6 +12,7 @@ from ui.entry import run_through_app
 from ui.state import current_spec
 from ui.train.bundle import bundle_loader
 from ui.train.data import choose_dataset, fit_choice, limits_caption
+from ui.train.finetune import finetune_panel
 from ui.train.job import collect_finished_training, training_in_progress
 from ui.train.live import live_panel, train_button, training_blocker
 from ui.train.results import results_section
@@ -50,6 +51,9 @@ live_panel()
 
 results_section()
 runs_section()
+
+with st.expander("Fine-tune a trained base", icon=":material/tune:"):
+    finetune_panel(dataset, training)
 
 with st.expander("Load a trained model", icon=":material/upload_file:"):
     bundle_loader(frozen=frozen)

@@ -52,6 +52,7 @@ __all__ = [
     "fine_tune",
     "finetune_spec",
     "imagenet_base",
+    "imagenet_base_spec",
     "imagenet_weights_path",
     "keras_models_dir",
     "weight_counts",
@@ -220,7 +221,8 @@ def imagenet_weights_path(name: ImagenetName, input_shape: tuple[int, int, int])
     return keras_models_dir() / _weights_file(name, input_shape)[0]
 
 
-def _imagenet_spec(name: str, input_shape: tuple[int, int, int]) -> ModelSpec:
+def imagenet_base_spec(name: str, input_shape: tuple[int, int, int]) -> ModelSpec:
+    """The layers of keras.applications' base without its top, on `input_shape`."""
     known = IMAGENET_BASES[name]
     preset = get_preset(known.preset)
     names = preset.layer_names()
@@ -246,7 +248,7 @@ def imagenet_base(
             "Expected colour images of at least 32×32 for an ImageNet base. Received: "
             f"input_shape={tuple(input_shape)!r}"
         )
-    spec = _imagenet_spec(key, input_shape)
+    spec = imagenet_base_spec(key, input_shape)
     file, origin = _weights_file(key, input_shape)  # type: ignore[arg-type]
     path = keras_models_dir() / file
     configure_tensorflow()

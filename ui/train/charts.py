@@ -58,11 +58,12 @@ def _by_epoch(
 
 def curves_figure(
     history: Mapping[str, Sequence[float]], batch_curve: Sequence[CurvePoint] = (),
-    epochs: int | None = None,
+    epochs: int | None = None, phase_boundary: int | None = None,
 ) -> go.Figure:
     """Loss and accuracy against epochs: running values within epochs, then epoch ends.
 
     Before the first report the axes already span the training, with a note saying so.
+    `phase_boundary`: the epoch where a fine-tuning's second phase starts, marked.
     """
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
     for column, (key, index) in enumerate((("loss", 1), ("accuracy", 2)), start=1):
@@ -89,10 +90,24 @@ def curves_figure(
     elif batch_curve:
         figure.add_annotation(text=RUNNING_NOTE, xref="paper", yref="paper", x=0, y=-0.32,
                               xanchor="left", showarrow=False, font={"size": 12, "color": "#666"})
+    if phase_boundary is not None:
+        _mark_phases(figure, phase_boundary)
     _layout(figure)
     if batch_curve:
         figure.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 40})
     return figure
+
+
+def _mark_phases(figure: go.Figure, boundary: int) -> None:
+    """A dashed line where phase 2 starts, with each phase named on either side of it."""
+    figure.add_vline(x=boundary, line_dash="dash", line_color="#555", row="all", col="all")
+    for column in (1, 2):
+        axis = "x" if column == 1 else f"x{column}"
+        for text, anchor in (("head ", "right"), (" fine-tune", "left")):
+            figure.add_annotation(text=text, x=boundary, xref=axis, y=1.0,
+                                  yref=f"{axis.replace('x', 'y')} domain", xanchor=anchor,
+                                  yanchor="top", showarrow=False,
+                                  font={"size": 11, "color": "#555"})
 
 
 def schedule_figure(settings: TrainingSettings, points: int = 41) -> go.Figure:

@@ -57,6 +57,7 @@ __all__ = [
     "TrainingJob",
     "collect_finished_training",
     "current_job",
+    "launch_job",
     "start_training",
     "training_in_progress",
 ]
@@ -170,6 +171,7 @@ class TrainingJob:
     recorder: RunRecorder | None = None
     source: DatasetSource | None = None  # where the ray backend finds the same data
     room_queue: RoomQueue | None = None  # the room's line when replicas share the store
+    phase_boundary: int | None = None  # a fine-tuning's epoch where its phase 2 starts
 
     @property
     def active(self) -> bool:
@@ -192,6 +194,15 @@ class TrainingJob:
                        if self.progress is not None else {})
             self.recorder.epoch(epochs_done, weights, history)
 
+    def _train(self, fitted: Dataset) -> TrainingResult:
+        """The training itself, on the dataset fitted to the model's input."""
+        return training_backend().train(
+            self.spec, fitted, self.settings,
+            progress=self._progress, stop_event=self.stop_event,
+            epoch_weights=self._epoch_weights if self.recorder is not None else None,
+            source=self.source,
+        )  # fmt: skip
+
     def run(self) -> None:
         try:
             line = self.room_queue or training_slots()
@@ -201,12 +212,7 @@ class TrainingJob:
                 self.state = "running"
                 fitted = fit_dataset_to_input(self.dataset, self.spec.input_shape)
                 self.x_test = fitted.x_test
-                self.result = training_backend().train(
-                    self.spec, fitted, self.settings,
-                    progress=self._progress, stop_event=self.stop_event,
-                    epoch_weights=self._epoch_weights if self.recorder is not None else None,
-                    source=self.source,
-                )  # fmt: skip
+                self.result = self._train(fitted)
             if self.recorder is not None:
                 self.recorder.finish(self.result)
             self.state = "stopped" if self.result.stopped else "finished"
@@ -236,9 +242,13 @@ def start_training(spec: ModelSpec, dataset: Dataset,
     if refusal:
         show_notice(f"The training was not started: {refusal}")
         return None
-    job = TrainingJob(spec=spec, dataset=dataset, settings=settings)
-    job.recorder = _recorder(spec, dataset, settings)
-    job.source = _dataset_source(dataset)
+    return launch_job(TrainingJob(spec=spec, dataset=dataset, settings=settings))
+
+
+def launch_job(job: TrainingJob) -> TrainingJob:
+    """Keep `job`'s run in the workspace, put it in the line and start its thread."""
+    job.recorder = _recorder(job.spec, job.dataset, job.settings)
+    job.source = _dataset_source(job.dataset)
     job.room_queue = _room_queue()
     job.thread = threading.Thread(target=job.run, name="cnnviz-training", daemon=True)
     st.session_state[JOB_KEY] = job

@@ -111,7 +111,8 @@ def _running(job: TrainingJob) -> None:
     if progress is None:  # the axes span the training from the start, with a note
         figure = curves_figure({}, (), job.settings.epochs)
     else:
-        figure = curves_figure(progress.history, progress.batch_curve, progress.epochs)
+        figure = curves_figure(progress.history, progress.batch_curve, progress.epochs,
+                               job.phase_boundary)
     st.plotly_chart(figure, key="train_live_curves", width="stretch", config=LIVE_CHART_CONFIG)
     st.caption(f"Training **{job.spec.name}** as it was when you pressed Train; changes on the "
                "Build page apply to the next training.")

@@ -1,0 +1,96 @@
+"""The Train page's fine-tuning through AppTest: base, head, freeze point, both phases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.keras_build import build_model
+from cnnviz.spec import ModelSpec
+from cnnviz.train import TrainedModel
+from ui.state import JOB_KEY, RUNS_KEY, SPEC_KEY, TRAINED_KEY
+from ui.train.finetune import FineTuneJob
+
+ROOT = Path(__file__).resolve().parents[2]
+DIGITS_NET = ModelSpec.from_dict({
+    "name": "digits-net", "input_shape": [8, 8, 1],
+    "layers": [
+        {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
+                                            "activation": "relu", "name": "block1_conv1"}},
+        {"class_name": "MaxPooling2D", "config": {"pool_size": 2, "name": "block1_pool"}},
+        {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
+                                            "activation": "relu", "name": "block2_conv1"}},
+        {"class_name": "MaxPooling2D", "config": {"pool_size": 2, "name": "block2_pool"}},
+        {"class_name": "Flatten", "config": {}},
+        {"class_name": "Dense", "config": {"units": 10, "activation": "softmax"}},
+    ],
+})
+
+
+def _train_page(monkeypatch: pytest.MonkeyPatch, keras_home: Path) -> AppTest:
+    monkeypatch.setenv("KERAS_HOME", str(keras_home))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state[SPEC_KEY] = DIGITS_NET
+    at.session_state[TRAINED_KEY] = TrainedModel(
+        build_model(DIGITS_NET, seed=4), DIGITS_NET, "digits", tuple("0123456789"), 0.5)
+    at.run()
+    at.switch_page("pages/2_Train.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(elements) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(str(element.value) for element in elements)
+
+
+def test_the_trained_model_is_fine_tuned_in_two_phases_and_kept_as_a_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    at = _train_page(monkeypatch, tmp_path)
+    base = at.selectbox(key="finetune_base")
+    assert base.options[0].startswith("This session's trained model: digits-net")
+    assert at.selectbox(key="finetune_unfreeze_digits-net").value == "block2_conv1"
+    assert at.selectbox(key="finetune_tune_optimizer").value == "rmsprop"
+    assert at.number_input(key="finetune_tune_rate").value == pytest.approx(1e-5)
+    at.number_input(key="finetune_head_epochs").set_value(1)
+    at.number_input(key="finetune_tune_epochs").set_value(1)
+    at.text_input(key="finetune_dense").set_value("16")
+    at.run()
+    at.button(key="finetune_start").click().run()
+    job = at.session_state[JOB_KEY]
+    assert isinstance(job, FineTuneJob)
+    job.thread.join(300)  # type: ignore[union-attr]
+    assert job.state == "finished", job.error
+    at.run()
+    assert not at.exception, at.exception
+    run = at.session_state[RUNS_KEY][-1]
+    assert run.epochs_completed == 2 and run.architecture.layer_names()[-1] == "head_output"
+    trained = at.session_state[TRAINED_KEY]
+    assert trained.spec == job.spec
+    original = build_model(DIGITS_NET, seed=4).get_layer("block1_conv1").get_weights()[0]
+    kept = trained.model.get_layer("block1_conv1").get_weights()[0]
+    assert np.array_equal(original, kept)  # frozen in both phases
+    table = next(frame.value for frame in at.dataframe if "Trains from" in frame.value)
+    assert list(table["Trains from"]) == ["head_pool", "block2_conv1"]
+    outcome = job.outcome
+    assert outcome is not None
+    assert list(table["Trainable params"]) == [
+        f"{phase.trainable_params:,}" for phase in outcome.phases]
+
+
+def test_an_imagenet_base_without_its_file_says_where_to_put_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    at = _train_page(monkeypatch, tmp_path)
+    base = at.selectbox(key="finetune_base")
+    vgg = next(index for index, label in enumerate(base.options) if "VGG16" in label)
+    base.select_index(vgg).run()
+    assert not at.exception, at.exception
+    assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in _texts(at.info)
+    assert str(tmp_path / "models") in _texts(at.info)
+    assert at.button(key="finetune_start").disabled
+    assert at.selectbox(key="finetune_unfreeze_vgg16-base").value == "block5_conv1"
