@@ -143,7 +143,7 @@ def _tile(picture: np.ndarray, top: TopImage) -> tuple[Image.Image, Image.Image]
         (box.left * factor, box.top * factor, (box.right + 1) * factor - 1,
          (box.bottom + 1) * factor - 1), outline=(255, 40, 40), width=2)  # fmt: skip
     patch = picture[box.top : box.bottom + 1, box.left : box.right + 1]
-    return view, _enlarged(patch, _TILE_SIDE // 2).convert("RGB")
+    return view, _enlarged(patch, _TILE_SIDE).convert("RGB")
 
 
 def _show_top_images(page: PageModel, layer: str, channel: int) -> None:
@@ -184,7 +184,7 @@ def _show_top_images(page: PageModel, layer: str, channel: int) -> None:
         for offset, (cell, top) in enumerate(zip(cells, best[start : start + per_row],
                                                  strict=False)):
             view, patch = _tile(images[start + offset], top)
-            pair = cell.columns([2, 1])
+            pair = cell.columns(2)
             pair[0].image(view)
             pair[1].image(patch)
             label = dataset.class_names[int(dataset.y_test[top.index])]
