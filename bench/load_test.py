@@ -23,7 +23,7 @@ refresh p50/p95 beside the edits'. `--no-host` leaves the host out.
 
 Run: .venv/bin/python bench/load_test.py [--sessions 30] [--trainers 6] [--seconds 180] [--think 5]
      [--lead 30] [--store sqlite|postgresql] [--store-url URL] [--backend local|ray]
-     [--replicas N] [--no-host]
+     [--replicas N] [--no-host] [--no-fragments]
 """
 
 from __future__ import annotations
@@ -125,9 +125,15 @@ def check(result: RunResult, tally: Tally, where: str) -> None:
     tally.errors += [f"{where}: {message}" for message in result.exceptions]
 
 
+RERUN_FRAGMENTS = True  # --no-fragments: participants' timed fragments are left out
+
+
 async def think_time(session: StreamlitSession, tally: Tally, seconds: float) -> None:
     """Wait `seconds`, rerunning the page's timed fragments (`run_every`) on time, as the
     participant's browser does meanwhile."""
+    if not RERUN_FRAGMENTS:
+        await asyncio.sleep(seconds)
+        return
     end = time.monotonic() + seconds
     while (left := end - time.monotonic()) > 0:
         interval = min(session.auto_reruns.values(), default=left)
@@ -365,12 +371,16 @@ def main() -> None:
                         help="an existing, empty database instead (e.g. postgresql://…)")
     parser.add_argument("--backend", choices=("local", "ray"), default="local",
                         help="ray: a two-node Ray cluster on loopback trains")
+    parser.add_argument("--no-fragments", action="store_true",
+                        help="participants do not rerun their pages' timed fragments")
     parser.add_argument("--no-host", action="store_true",
                         help="leave out the host watching the room view")
     parser.add_argument("--replicas", type=int, default=None,
                         help="app servers sharing the store (default: 1, or 2 with ray)")
     args = parser.parse_args()
     args.replicas = args.replicas or (2 if args.backend == "ray" else 1)
+    global RERUN_FRAGMENTS
+    RERUN_FRAGMENTS = not args.no_fragments
     with workspace_store(args.store, args.store_url) as (url, store_env):
         if args.backend == "ray":
             with loopback_cluster(nodes=2, cpus=1) as address:

@@ -296,6 +296,12 @@ class RoomStore:
                 created_at=time.time()))
         return text
 
+    def newest_question_id(self) -> int | None:
+        """The newest question's id (nothing else), or None where none was asked."""
+        with self._tx("read the question") as db:
+            newest = db.execute(sa.select(sa.func.max(room_questions.c.id))).scalar()
+        return int(newest) if newest is not None else None
+
     def question_for(self, participant_id: int) -> ParticipantQuestion | None:
         """The newest question as this participant may see it: one query, and the answer
         is not even read from the database before the reveal."""

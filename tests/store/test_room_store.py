@@ -163,6 +163,7 @@ def test_a_participant_sees_only_their_guess_and_the_answer_only_after_the_revea
                                  explanation="(3·3·1 + 1)·32 = 320")
     assert room.answer(question, ada.id, "1,320") == "1320"
     assert room.answer(question, bob.id, " 320 ") == "320"
+    assert room.newest_question_id() == question
     seen = room.question_for(ada.id)
     assert seen is not None and not seen.revealed and seen.mine == "1320"
     assert seen.answer is None and seen.explanation is None

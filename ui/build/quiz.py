@@ -2,11 +2,15 @@
 guesses, then sees the answer with its arithmetic and whether they were right.
 
 Alone (the toggle, about the selected layer) or with the room: the host's question, whose
-answer comes from the store only after the host reveals it.
+answer comes from the store only after the host reveals it. The room's part redraws itself
+every few seconds only while a lesson runs or a question waits for this participant; the
+newest question's id is read at most every `_TTL` seconds per process.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Final
 
 import streamlit as st
@@ -22,21 +26,46 @@ from cnnviz.quiz import (
     question_kinds_for,
 )
 from cnnviz.shapes import ModelSummary
-from cnnviz.store import ParticipantQuestion
+from cnnviz.store import ParticipantQuestion, RoomStore
 from ui.build.text_block import text_block
 from ui.guard import guarded
-from ui.lesson import room_store
+from ui.lesson import current_lesson, room_store
 from ui.markdown import escape_markdown
 from ui.state import QUIZ_MODE_KEY
 from ui.workspace import current_workspace
 
-__all__ = ["ROOM_REFRESH_SECONDS", "quiz_mode", "room_question", "solo_question"]
+__all__ = ["ROOM_REFRESH_SECONDS", "forget_newest_question", "quiz_mode", "room_question",
+           "solo_question"]
 
 ROOM_REFRESH_SECONDS: Final = 3.0
 _KIND_KEY = "build_quiz_kind"
 _CHECKED_KEY = "build_quiz_checked"  # {(prompt, answer): the guess checked}
 _ROOM_GUESS_KEY = "build_room_guess"
 _DISMISSED_KEY = "build_room_dismissed"  # the revealed question this session put away
+_TTL: Final = 2.0
+_newest: dict[int, tuple[float, int | None]] = {}  # per store: (read at, newest question id)
+_newest_lock = threading.Lock()
+
+
+def forget_newest_question() -> None:
+    """After the host asks: this process's pages see the question at their next run."""
+    with _newest_lock:
+        _newest.clear()
+
+
+def _newest_question_id(room: RoomStore) -> int | None:
+    key, now = id(room.store), time.monotonic()
+    with _newest_lock:
+        cached = _newest.get(key)
+    if cached is not None and now - cached[0] < _TTL:
+        return cached[1]
+    try:
+        newest = room.newest_question_id()
+    except StoreError:
+        newest = cached[1] if cached is not None else None
+    with _newest_lock:
+        _newest[key] = (now, newest)
+    return newest
 
 
 def _kind_label(kind: QuestionKind) -> str:
@@ -127,15 +156,22 @@ def _room_part(question: ParticipantQuestion, workspace_id: int) -> None:
 
 
 def room_question() -> None:
-    """The host's question for the room, if one is asked; redrawn every few seconds so
-    that the question and the reveal arrive by themselves."""
+    """The host's question for the room, if one is asked; redrawn every few seconds while
+    a lesson runs or a question waits, so that the question and the reveal arrive by
+    themselves."""
     room, workspace = room_store(), current_workspace()
     if room is None or workspace is None:
         return
+    newest = _newest_question_id(room)
+    waiting = newest is not None and st.session_state.get(_DISMISSED_KEY) != newest
+    if not waiting and current_lesson() is None:
+        return  # no class on: nothing to draw, nothing to poll
 
     @st.fragment(run_every=ROOM_REFRESH_SECONDS)
     @guarded("the room's question")
     def draw() -> None:
+        if _newest_question_id(room) is None:
+            return
         try:
             question = room.question_for(workspace.id)
         except StoreError:

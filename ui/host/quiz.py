@@ -17,6 +17,7 @@ from cnnviz.errors import StoreError
 from cnnviz.quiz import QUESTION_KINDS, QuestionKind, layer_question, question_kinds_for
 from cnnviz.shapes import summarize
 from cnnviz.store import AnswerGroup, RoomStore
+from ui.build.quiz import forget_newest_question
 from ui.host.auth import require_host
 from ui.markdown import escape_markdown
 from ui.state import current_spec
@@ -109,6 +110,7 @@ def question_launcher(room: RoomStore) -> None:
         except StoreError as error:
             st.error(str(error))
             return
+        forget_newest_question()
         st.session_state[_NEXT_LAYER_KEY] = index + 1
 
 
