@@ -8,7 +8,6 @@ from typing import Any, Final
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from cnnviz.featuremaps import (
     ExplainError,
@@ -31,7 +30,7 @@ _FULL_KEY: Final = "fm_explain_full"
 _PICK_MAX_CELLS: Final = 96 * 96  # above this the map is drawn without click targets
 _GRID_MAX_SIDE: Final = 7  # kernels up to 7×7 are drawn number by number
 _GRID_MAX_CHANNELS: Final = 4  # ... for this many input channels (the rest in the sums)
-_PICTURE_SIDE: Final = 300
+_PICTURE_SIDE: Final = 260
 
 
 def _position_keys(index: int) -> tuple[str, str, str]:
@@ -98,39 +97,48 @@ def _choose_position(index: int, shape: tuple[int, ...], title: str,
 
 
 def _grid_figure(explanation: Explanation, channels: list[int]) -> go.Figure | None:
-    """Per input channel: the window's inputs × the kernel's weights = the products."""
+    """Per input channel, one row: the window's inputs × the kernel's weights = the products.
+
+    Three heatmaps on one pair of axes (a subplot each would take ten times as long)."""
     terms, window = explanation.terms, explanation.window
     if terms is None or terms.weights is None or window is None:
         return None
     rows = list(range(window.top, window.bottom + 1, window.row_step))
     cols = list(range(window.left, window.right + 1, window.col_step))
-    titles = [f"{kind}, input channel {c}" for c in channels for kind in
-              ("input", "× weight", "= product")]
-    figure = make_subplots(rows=len(channels), cols=3, subplot_titles=titles,
-                           horizontal_spacing=0.04, vertical_spacing=0.1 / len(channels))
-    for line, channel in enumerate(channels, 1):
-        grids = [np.full((len(rows), len(cols)), np.nan) for _ in range(3)]
+    height, width = len(rows), len(cols)
+    shape = (len(channels) * (height + 1) - 1, 3 * width + 2)
+    grids = [np.full(shape, np.nan) for _ in range(3)]
+    row_of = {row: i for i, row in enumerate(rows)}
+    col_of = {col: i for i, col in enumerate(cols)}
+    for line, channel in enumerate(channels):
         for i in np.flatnonzero(terms.input_at[:, -1] == channel):
-            r = rows.index(int(terms.input_at[i, 0]))
-            c = cols.index(int(terms.input_at[i, 1]))
-            grids[0][r, c], grids[1][r, c] = terms.inputs[i], terms.weights[i]
-            grids[2][r, c] = terms.products[i]
-        for column, (grid, scale) in enumerate(zip(grids, ("Viridis", "RdBu", "RdBu"),
-                                                   strict=True), 1):
-            peak = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
-            limits = {} if column == 1 else dict(zmin=-peak or -1, zmax=peak or 1)
-            figure.add_trace(go.Heatmap(
-                z=grid, colorscale=scale, showscale=False, texttemplate="%{z:.2f}",
-                textfont=dict(size=15), hovertemplate="%{z:.5f}<extra></extra>",
-                reversescale=scale == "RdBu", **limits,
-            ), row=line, col=column)  # fmt: skip
-            figure.update_yaxes(autorange="reversed", showticklabels=False, row=line,
-                                col=column)
-            figure.update_xaxes(showticklabels=False, row=line, col=column)
-    cell = 54 if len(rows) <= 3 else 40
-    figure.update_layout(height=len(channels) * (len(rows) * cell + 40) + 30,
-                         margin=dict(l=5, r=5, t=30, b=5))
-    figure.update_annotations(font_size=15)
+            r = line * (height + 1) + row_of[int(terms.input_at[i, 0])]
+            c = col_of[int(terms.input_at[i, 1])]
+            grids[0][r, c] = terms.inputs[i]
+            grids[1][r, width + 1 + c] = terms.weights[i]
+            grids[2][r, 2 * width + 2 + c] = terms.products[i]
+    figure = go.Figure()
+    for grid, scale in zip(grids, ("Viridis", "RdBu", "RdBu"), strict=True):
+        peak = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
+        limits = {} if scale == "Viridis" else dict(zmin=-(peak or 1.0), zmax=peak or 1.0)
+        cells = grid.astype(object)
+        cells[~np.isfinite(grid)] = None  # no text, no colour
+        figure.add_trace(go.Heatmap(
+            z=cells, colorscale=scale, showscale=False,
+            texttemplate="%{z:.3f}", textfont=dict(size=15), xgap=1, ygap=1,
+            hovertemplate="%{z:.5f}<extra></extra>", reversescale=scale == "RdBu", **limits,
+        ))  # fmt: skip
+    centres = [line * (height + 1) + (height - 1) / 2 for line in range(len(channels))]
+    figure.update_yaxes(autorange="reversed", tickmode="array", tickvals=centres,
+                        ticktext=[f"channel {c}" for c in channels], tickfont=dict(size=15),
+                        showgrid=False, zeroline=False)
+    figure.update_xaxes(tickmode="array", side="top", tickfont=dict(size=15),
+                        tickvals=[(width - 1) / 2 + k * (width + 1) for k in range(3)],
+                        ticktext=["input", "× weight", "= product"], showgrid=False,
+                        zeroline=False)
+    cell = 50 if height <= 3 else 38
+    figure.update_layout(height=shape[0] * cell + 60, margin=dict(l=5, r=5, t=40, b=5),
+                         plot_bgcolor="rgba(0,0,0,0)")
     return figure
 
 
