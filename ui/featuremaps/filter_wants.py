@@ -36,6 +36,7 @@ __all__ = ["show_filter_wants", "top_images_dataset"]
 _CACHE_KEY: Final = "cnnviz_fm_wants"  # kind → {(weights, layer, ...) → what was computed}
 _MAX_CACHED: Final = {"actmax": 24, "peaks": 4}  # a set's peaks are n × channels each
 _TOP_COUNT: Final = 8
+_SCAN_SLICE: Final = 500
 _VIEW_SIDE: Final = 224
 _TILE_SIDE: Final = 96
 _DATASETS: Final = ("shapes", "digits", "mnist", "fashion_mnist", "cifar10")
@@ -146,6 +147,16 @@ def _tile(picture: np.ndarray, top: TopImage) -> tuple[Image.Image, Image.Image]
     return view, _enlarged(patch, _TILE_SIDE).convert("RGB")
 
 
+def _scan(page: PageModel, layer: str, x_test: np.ndarray) -> ChannelPeaks:
+    """`channel_peaks` over the set, resized to the model's input a slice at a time (a large
+    input would not hold the whole set at once)."""
+    parts = [channel_peaks(page.model, layer,
+                           fit_to_input(x_test[start : start + _SCAN_SLICE], page.spec.input_shape))
+             for start in range(0, len(x_test), _SCAN_SLICE)]
+    return ChannelPeaks(layer, *(np.concatenate([getattr(part, field) for part in parts])
+                                 for field in ("values", "rows", "cols")))
+
+
 def _show_top_images(page: PageModel, layer: str, channel: int) -> None:
     allowed = get_settings().datasets
     names = [name for name in _DATASETS if not allowed or name in allowed]
@@ -163,8 +174,7 @@ def _show_top_images(page: PageModel, layer: str, channel: int) -> None:
     if columns[1].button("Find the top images", key="fm_wants_top"):
         try:
             with st.spinner(f"Running the {name} test set through {layer}…"):
-                images = fit_to_input(dataset.x_test, page.spec.input_shape)
-                _remember("peaks", key, channel_peaks(page.model, layer, images))
+                _remember("peaks", key, _scan(page, layer, dataset.x_test))
         except TopImagesError as error:
             st.error(str(error))
             return

@@ -36,7 +36,7 @@ def _cache() -> OrderedDict[tuple[Any, ...], Occlusion]:
 
 def _chosen_patch(side: int) -> tuple[int, int]:
     sizes = patch_sizes(side)
-    default = 8 if 8 in sizes else sizes[-1]
+    default = max([size for size in sizes if size <= side // 4] or sizes[:1])  # 8 for 32×32
     patch = st.selectbox("Patch (pixels)", sizes, index=sizes.index(default),
                          key="fm_occlusion_patch")
     strides = [size for size in sizes if size <= (patch or default)]
