@@ -11,7 +11,7 @@ from cnnviz.limits import check_activation_bytes
 from cnnviz.shapes import summarize
 from cnnviz.train import final_activation
 from ui.entry import run_through_app
-from ui.featuremaps.epochs import choose_epoch
+from ui.featuremaps.epochs import choose_epoch, keep_playing
 from ui.featuremaps.explain import show_explain
 from ui.featuremaps.filter_wants import show_filter_wants
 from ui.featuremaps.filters import show_filters
@@ -124,3 +124,4 @@ with gradcam_tab:
                 "pooling) and a Dense layer with one unit per class on the Build page.")
     else:
         show_gradcam(page, results, x, shown_picture(chosen), probabilities, class_names)
+keep_playing()  # while Play is on: the next epoch in a second

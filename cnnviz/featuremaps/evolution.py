@@ -1,8 +1,10 @@
 """The first layer's filters across the epochs of a training: an animated GIF (one frame
 per epoch) and a still strip of a few epochs, one row each.
 
-Each frame is the Filters tab's picture of that epoch (`first_layer_filters`: every filter
-on its own largest |weight|, RGB for RGB input), under a band that names the epoch.
+Each frame draws that epoch's filters as the Filters tab does (RGB for RGB input, grey at
+zero), but all on the layer's largest |weight| at that epoch rather than each on its own:
+a filter that fades away turns grey instead of showing its leftover noise at full
+contrast, and one that grows into a detector stands out. A band above names the epoch.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Final
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from cnnviz.featuremaps.filters import KERNEL_TILE, FilterError, first_layer_filters
+from cnnviz.featuremaps.filters import KERNEL_TILE, FilterError, signed_to_unit
 from cnnviz.featuremaps.mosaic import encode_png, tile_mosaic
 
 __all__ = ["filter_evolution_frames", "filter_evolution_gif", "filter_evolution_strip_png"]
@@ -43,13 +45,24 @@ def _labelled(image: Image.Image, label: str) -> Image.Image:
     return framed
 
 
+def _on_layer_scale(kernel: np.ndarray) -> np.ndarray:
+    """(kh, kw, in, out) → (out, kh, kw, 3) for RGB input or (out, kh, kw) for grey, in
+    [0, 1] with zero at 0.5 and the layer's largest |weight| at 0 or 1."""
+    array = np.asarray(kernel, dtype=np.float32)
+    if array.ndim != 4 or array.shape[2] not in (1, 3):
+        raise FilterError("Expected a first layer's kernel of shape (kh, kw, 1 or 3, filters). "
+                          f"Received: shape={array.shape}")
+    unit = np.moveaxis(signed_to_unit(array), 3, 0)
+    return unit if array.shape[2] == 3 else unit[..., 0]
+
+
 def filter_evolution_frames(kernels: Sequence[np.ndarray],
                             labels: Sequence[str]) -> list[Image.Image]:
     """One labelled RGB picture of the first layer's filters per kernel (kh, kw, in, out)."""
     _check(kernels, labels)
     frames = []
     for kernel, label in zip(kernels, labels, strict=True):
-        images = first_layer_filters(kernel)
+        images = _on_layer_scale(kernel)
         numbers = [str(number) for number in range(images.shape[0])]
         image, _ = tile_mosaic(images, labels=numbers, colormap="coolwarm",
                                min_tile=KERNEL_TILE)

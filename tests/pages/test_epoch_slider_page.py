@@ -140,13 +140,14 @@ def test_the_filters_tab_draws_the_chosen_epoch_s_kernels(trained: dict[str, Any
     assert [str(image.proto) for image in app.get("image")] != images_at_end
 
 
-def test_play_starts_from_the_first_epoch_and_steps_to_the_end(
+def test_play_steps_from_the_start_through_every_epoch_to_the_end(
         trained: dict[str, Any]) -> None:
     app = _page(trained)
-    app.button(key="fm_epoch_play").click().run()
+    app.button(key="fm_epoch_play").click().run()  # the page reruns itself once a second
     assert not app.exception
-    assert app.select_slider(key="fm_epoch").value == 0
-    assert app.button(key="fm_epoch_play").label == "Pause"
+    assert app.select_slider(key="fm_epoch").value == EPOCHS
+    assert app.button(key="fm_epoch_play").label == "Play"  # stopped at the end
+    assert app.session_state["cnnviz_fm_epoch_model"]["epoch"] == 2  # it passed epoch 2
     assert next_epoch((0, 1, 2, 3), 0) == 1 and next_epoch((0, 1, 2, 3), 3) is None
 
 

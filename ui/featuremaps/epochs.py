@@ -4,8 +4,8 @@ The run's epoch checkpoints come from the workspace store (`Store.epoch_checkpoi
 epoch 0 is the run's starting weights, rebuilt from its architecture and seed; the last
 position is the trained model itself. The chosen epoch's weights go into one Keras model
 per session (built once per architecture), so every tab below draws that epoch.
-Play steps through the epochs: a small fragment moves to the next one every second and
-reruns the page, until the last.
+Play steps through the epochs: at the end of the page, `keep_playing` waits a second and
+reruns it at the next epoch, until the last.
 """
 
 from __future__ import annotations
@@ -32,14 +32,15 @@ from cnnviz.train import epoch_plan, kept_epochs
 from ui.featuremaps.model import PageModel, seeded_model, spec_digest
 from ui.workspace import current_workspace, report_store_problem, session_store, stored_runs
 
-__all__ = ["RunEpochs", "choose_epoch", "epoch_label", "next_epoch", "run_epochs"]
+__all__ = ["RunEpochs", "choose_epoch", "epoch_label", "keep_playing", "next_epoch",
+           "run_epochs"]
 
 SLIDER_KEY: Final = "fm_epoch"
 _RUNS_KEY: Final = "cnnviz_fm_run_epochs"  # run id → RunEpochs
 _MODEL_KEY: Final = "cnnviz_fm_epoch_model"  # {"digest", "model", "epoch", "run_id"}
 _PENDING_KEY: Final = "cnnviz_fm_epoch_next"  # the epoch Play moves to at the next run
 _PLAYING_KEY: Final = "cnnviz_fm_epoch_playing"
-_SHOWN_AT_KEY: Final = "cnnviz_fm_epoch_shown_at"  # when Play last showed an epoch
+_OPTIONS_KEY: Final = "cnnviz_fm_epoch_options"  # the slider's epochs in this run
 _STEP_SECONDS: Final = 1.0
 _STRIP_ROWS: Final = 6  # epochs in the still picture of the filters
 
@@ -142,20 +143,6 @@ def _page_at(page: PageModel, epochs: RunEpochs, epoch: int) -> PageModel:
                                test_accuracy=None)
 
 
-@st.fragment(run_every=_STEP_SECONDS)
-def _player(options: tuple[int, ...], current: int) -> None:
-    """Runs with the page (then it waits) and every second after (then it steps)."""
-    shown_at = st.session_state.get(_SHOWN_AT_KEY, 0.0)
-    if time.monotonic() - shown_at < 0.8 * _STEP_SECONDS:
-        return
-    following = next_epoch(options, current)
-    if following is None:
-        st.session_state[_PLAYING_KEY] = False
-    else:
-        st.session_state[_PENDING_KEY] = following
-    st.rerun(scope="app")
-
-
 def _toggle_play(options: tuple[int, ...]) -> None:
     """Play from the chosen epoch (from the start when at the end); Pause stops there."""
     playing = not st.session_state.get(_PLAYING_KEY)
@@ -204,12 +191,14 @@ def _show_filter_evolution(page: PageModel, epochs: RunEpochs) -> None:
             return
         left, right = st.columns(2)
         left.image(pictures["gif"], caption="Animated: one frame per epoch, then again.")
-        right.image(pictures["strip"], caption="Side by side: a few of the epochs.")
+        right.image(pictures["strip"], caption="Some of the epochs, one under another.",
+                    output_format="PNG")
 
 
 def choose_epoch(page: PageModel) -> PageModel:
     """Draw the epoch slider for the session's trained model and return the page's model at
     the chosen epoch (the trained model itself at the end); `page` unchanged otherwise."""
+    st.session_state.pop(_OPTIONS_KEY, None)
     if not page.trained or page.run_id is None:
         return page
     epochs = run_epochs(page.run_id)
@@ -238,7 +227,20 @@ def choose_epoch(page: PageModel) -> PageModel:
     except (BundleError, StoreError) as error:
         st.warning(f"Epoch {epoch} cannot be shown: {error} Showing the trained model.")
         return page
-    if playing:
-        st.session_state[_SHOWN_AT_KEY] = time.monotonic()
-        _player(options, epoch)
+    st.session_state[_OPTIONS_KEY] = options
     return shown
+
+
+def keep_playing() -> None:
+    """The page's last call: while Play is on, the next epoch a second from now."""
+    options = st.session_state.pop(_OPTIONS_KEY, None)
+    if not st.session_state.get(_PLAYING_KEY) or not options:
+        st.session_state[_PLAYING_KEY] = False
+        return
+    following = next_epoch(options, st.session_state.get(SLIDER_KEY, options[-1]))
+    time.sleep(_STEP_SECONDS)
+    if following is None:
+        st.session_state[_PLAYING_KEY] = False
+    else:
+        st.session_state[_PENDING_KEY] = following
+    st.rerun()
