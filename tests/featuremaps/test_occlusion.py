@@ -8,6 +8,7 @@ import pytest
 from cnnviz.data import load_dataset
 from cnnviz.featuremaps import (
     OcclusionError,
+    activation_bytes,
     occluded_images,
     occlusion_sensitivity,
     probabilities_of,
@@ -95,3 +96,15 @@ def test_bad_arguments_are_refused_by_name(model: Any, circle: np.ndarray,
                                            arguments: dict[str, Any], message: str) -> None:
     with pytest.raises(OcclusionError, match=message):
         occlusion_sensitivity(model, circle, **{"class_index": 0, **arguments})
+
+
+def test_a_small_memory_budget_splits_the_places_into_passes_with_the_same_map(
+    model: Any, circle: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cnnviz.featuremaps.occlusion as occlusion
+
+    whole = occlusion_sensitivity(model, circle, 2, patch=8, stride=8)
+    monkeypatch.setattr(occlusion, "_BATCH_BYTES", 5 * activation_bytes(model))
+    split = occlusion_sensitivity(model, circle, 2, patch=8, stride=8)
+    assert split.passes == 4  # the image and 16 places, 5 at a time
+    np.testing.assert_allclose(split.drops, whole.drops, atol=1e-6)
