@@ -13,6 +13,7 @@ from cnnviz.data import to_model_input
 from cnnviz.featuremaps import extract_activations
 from cnnviz.keras_build import build_model
 from cnnviz.presets import get_preset
+from ui.featuremaps.model import RANDOM_SEED
 
 SPEC = get_preset("chollet-mnist-convnet")
 
@@ -44,7 +45,8 @@ def test_json_holds_kerass_value_and_products_that_sum_to_it(
                               "--layer", "conv2d", "--at", "10,12,5", "--json")
     assert status == 0
     report = json.loads(out)
-    expected = _keras_output(build_model(SPEC, seed=0), disc, 0)[10, 12, 5]
+    # The Feature maps page's random weights: the same model, the same numbers.
+    expected = _keras_output(build_model(SPEC, seed=RANDOM_SEED), disc, 0)[10, 12, 5]
     assert report["value"] == pytest.approx(float(expected))
     assert report["layer"] == "conv2d" and report["class_name"] == "Conv2D"
     assert report["at"] == [10, 12, 5] and report["activation"] == "relu"

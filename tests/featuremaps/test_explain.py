@@ -190,3 +190,50 @@ def test_an_unknown_layer_names_the_layers_there_are() -> None:
     image = np.zeros((5, 5, 1), np.float32)
     with pytest.raises(ExplainError, match=r"conv2d.*Received: layer='nope'"):
         explain_value(model, extract_activations(model, image), image, "nope", (0, 0, 0))
+
+
+LINEAR_STACKS = [
+    [{"class_name": "Conv2D", "config": {"filters": 2, "kernel_size": 3, "strides": 2,
+                                         "padding": "same"}},
+     {"class_name": "Conv2D", "config": {"filters": 2, "kernel_size": 2, "dilation_rate": 2}}],
+    [{"class_name": "ZeroPadding2D", "config": {"padding": [[2, 0], [1, 3]]}},
+     {"class_name": "AveragePooling2D", "config": {"pool_size": 3, "strides": 2,
+                                                   "padding": "same"}},
+     {"class_name": "DepthwiseConv2D", "config": {"kernel_size": [1, 3], "padding": "same"}}],
+    [{"class_name": "SeparableConv2D", "config": {"filters": 2, "kernel_size": 3,
+                                                  "strides": [1, 2], "padding": "same"}},
+     {"class_name": "UpSampling2D", "config": {"size": 2}},
+     {"class_name": "Conv2D", "config": {"filters": 1, "kernel_size": 4, "strides": 3}}],
+    [{"class_name": "Conv2DTranspose", "config": {"filters": 2, "kernel_size": 3,
+                                                  "strides": 2, "padding": "same"}},
+     {"class_name": "Conv2D", "config": {"filters": 1, "kernel_size": 3, "strides": 2}}],
+]
+
+
+@pytest.mark.parametrize("layers", LINEAR_STACKS)
+def test_receptive_field_is_exactly_where_the_gradient_reaches(layers: list[Any]) -> None:
+    """Without activations every pixel in the field moves the value, and no other does."""
+    import tensorflow as tf
+
+    spec = ModelSpec.from_dict({"input_shape": [11, 10, 2], "layers": layers})
+    model = build_model(spec, seed=4)
+    for layer in model.layers:  # weights far from zero, so no product vanishes by chance
+        layer.set_weights([np.random.default_rng(0).uniform(0.5, 1.5, w.shape)
+                           .astype(np.float32) for w in layer.get_weights()])
+    image = np.random.default_rng(1).random((11, 10, 2)).astype(np.float32)
+    activations = extract_activations(model, image)
+    index = len(layers) - 1
+    shapes = [(11, 10, 2), *(a.shape for a in activations)]
+    for at in np.ndindex(activations[index].shape):
+        batch = tf.constant(image[np.newaxis])
+        with tf.GradientTape() as tape:
+            tape.watch(batch)
+            value = model(batch, training=False)[(0, *at)]
+        moved = np.abs(tape.gradient(value, batch).numpy()[0]).sum(axis=-1) > 0
+        field = receptive_field(model.layers, shapes, index, at)
+        rows, cols = np.flatnonzero(moved.any(axis=1)), np.flatnonzero(moved.any(axis=0))
+        if rows.size == 0:
+            assert field.empty, (at, field)
+            continue
+        assert (field.top, field.bottom, field.left, field.right) == (
+            rows[0], rows[-1], cols[0], cols[-1]), at

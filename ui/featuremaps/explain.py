@@ -71,24 +71,25 @@ def _map_figure(values: np.ndarray, chosen: tuple[int, int], title: str) -> go.F
     return figure
 
 
+def _number(container: Any, key: str, default: int, label: str, top: int) -> int:
+    """A whole number 0..top that keeps its last value while it still fits."""
+    value = kept_widget(container.number_input, key, min(default, top), f"{label} (0–{top})",
+                        min_value=0, max_value=top, step=1,
+                        valid=lambda value: isinstance(value, int) and 0 <= value <= top)
+    return int(value)
+
+
 def _choose_position(index: int, shape: tuple[int, ...], title: str,
                      values: np.ndarray) -> tuple[int, ...]:
     row_key, col_key, channel_key = _position_keys(index)
     if len(shape) != 3:
-        last = int(np.argmax(values)) if values.size else 0
-        number = kept_widget(st.number_input, row_key, last, f"Index (0–{shape[0] - 1})",
-                             min_value=0, max_value=shape[0] - 1, step=1)
-        return (int(number),)
+        best = int(np.argmax(values)) if values.size else 0
+        return (_number(st, row_key, best, "Index", shape[0] - 1),)
     height, width, channels = shape
     columns = st.columns(3)
-    row = kept_widget(columns[0].number_input, row_key, height // 2, f"Row (0–{height - 1})",
-                      min_value=0, max_value=height - 1, step=1)
-    col = kept_widget(columns[1].number_input, col_key, width // 2, f"Column (0–{width - 1})",
-                      min_value=0, max_value=width - 1, step=1)
-    channel = kept_widget(columns[2].number_input, channel_key, 0,
-                          f"Channel (0–{channels - 1})", min_value=0, max_value=channels - 1,
-                          step=1)
-    at = (int(row), int(col), int(channel))
+    at = (_number(columns[0], row_key, height // 2, "Row", height - 1),
+          _number(columns[1], col_key, width // 2, "Column", width - 1),
+          _number(columns[2], channel_key, 0, "Channel", channels - 1))
     with st.expander("Or click a cell of the map", expanded=height * width <= _PICK_MAX_CELLS):
         st.plotly_chart(_map_figure(values[:, :, at[2]], at[:2], f"{title}, channel {at[2]}"),
                         key=f"fm_explain_map_{index}", on_select=lambda: _picked(index),
