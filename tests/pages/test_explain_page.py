@@ -93,3 +93,18 @@ def test_explanations_match_extract_activations_for_the_page_model() -> None:
     activations = extract_activations(model, image)
     explanation = explain_value(model, activations, image, 0, (5, 5, 1))
     assert explanation.computed == pytest.approx(float(activations[0].output[5, 5, 1]), abs=1e-6)
+
+
+def test_a_max_pooling_window_is_drawn_and_a_kept_row_too_large_for_a_new_model_is_reset(
+    app: AppTest,
+) -> None:
+    app.selectbox(key="fm_explain_layer").set_value(1).run()
+    assert not app.exception
+    assert app.get("plotly_chart"), "the window of the max pooling is drawn"
+    app.selectbox(key="fm_explain_layer").set_value(0).run()
+    app.number_input(key="fm_explain_row_0").set_value(5).run()
+    smaller = ModelSpec.from_dict({**SPEC.to_dict(), "input_shape": [6, 6, 3]})
+    app.session_state[SPEC_KEY] = smaller
+    app.run()
+    assert not app.exception
+    assert app.number_input(key="fm_explain_row_0").value == 1  # 3 rows now: the middle

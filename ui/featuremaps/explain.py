@@ -143,6 +143,33 @@ def _grid_figure(explanation: Explanation, channels: list[int]) -> go.Figure | N
     return figure
 
 
+def _pool_figure(explanation: Explanation) -> go.Figure | None:
+    """A pooling window's values; the largest outlined when it is a max."""
+    terms, window = explanation.terms, explanation.window
+    if (terms is None or window is None or explanation.operation not in ("max", "mean")
+            or max(window.bottom - window.top, window.right - window.left) >= _GRID_MAX_SIDE):
+        return None
+    rows = list(range(window.top, window.bottom + 1))
+    cols = list(range(window.left, window.right + 1))
+    grid = np.full((len(rows), len(cols)), None, dtype=object)
+    for (row, col, _), value in zip(terms.input_at, terms.inputs, strict=True):
+        grid[rows.index(int(row)), cols.index(int(col))] = float(value)
+    figure = go.Figure(go.Heatmap(
+        z=grid, colorscale="Viridis", showscale=False, texttemplate="%{z:.3f}",
+        textfont=dict(size=15), xgap=1, ygap=1, hovertemplate="%{z:.5f}<extra></extra>",
+    ))  # fmt: skip
+    if explanation.operation == "max" and len(terms):
+        best = int(np.argmax(terms.inputs))
+        r, c = rows.index(int(terms.input_at[best, 0])), cols.index(int(terms.input_at[best, 1]))
+        figure.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
+                         line=dict(color="#ff2d55", width=4))
+    figure.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False)
+    figure.update_xaxes(showticklabels=False, showgrid=False)
+    figure.update_layout(height=len(rows) * 50 + 20, width=len(cols) * 80 + 20,
+                         margin=dict(l=5, r=5, t=5, b=5), plot_bgcolor="rgba(0,0,0,0)")
+    return figure
+
+
 def _source_values(results: ImageResults, x: np.ndarray, explanation: Explanation,
                    channel: int) -> np.ndarray:
     window = explanation.window
@@ -202,10 +229,9 @@ def show_explain(page: PageModel, results: ImageResults, x: np.ndarray) -> None:
     full = bool(st.toggle("Every product, even for large windows", key=_FULL_KEY)) if (
         explanation.terms is not None and summarised(explanation)) else False
     grid = _grid_channels(explanation, full)
-    if grid:
-        figure = _grid_figure(explanation, grid)
-        if figure is not None:
-            st.plotly_chart(figure, key="fm_explain_grid")
+    figure = _grid_figure(explanation, grid) if grid else _pool_figure(explanation)
+    if figure is not None:
+        st.plotly_chart(figure, key="fm_explain_grid", width="stretch" if grid else "content")
     st.code("\n".join(explanation_lines(explanation, full=full)), language=None,
             wrap_lines=True)
     if not page.trained:
