@@ -428,17 +428,20 @@ def _transpose(layer: Any, source: LayerActivation | None, x_in: np.ndarray,
 def _dense(layer: Any, source: LayerActivation | None, x_in: np.ndarray,
            out_shape: tuple[int, ...], at: tuple[int, ...]) -> dict[str, Any]:
     unit = at[-1]
-    kernel = _numpy(layer.kernel).astype(np.float64)
-    vector = x_in[tuple(at[:-1])].astype(np.float64)
+    column = _numpy(layer.kernel[:, unit]).astype(np.float64)  # not the whole kernel: VGG's
+    vector = x_in[tuple(at[:-1])].astype(np.float64)           # first Dense is 400 MB
     prefix = np.tile(np.asarray(at[:-1], dtype=np.int64), (vector.size, 1))
     positions = np.concatenate([prefix, np.arange(vector.size)[:, None]], axis=1)
-    terms = Terms(positions, vector, kernel[:, unit])
+    terms = Terms(positions, vector, column)
     bias = _bias(layer, unit)
     pre = terms.total + (bias or 0.0)
 
     def every_unit() -> np.ndarray:
+        kernel = _numpy(layer.kernel)
         biases = np.zeros(kernel.shape[1]) if layer.bias is None else _numpy(layer.bias)
-        return np.asarray(vector @ kernel + biases)
+        values = np.asarray(vector.astype(np.float32) @ kernel, dtype=np.float64) + biases
+        values[unit] = pre
+        return values
 
     name, activated = _activate(layer, pre, every_unit, unit)
     return dict(operation="weighted sum", terms=terms, bias=bias, pre_activation=pre,
