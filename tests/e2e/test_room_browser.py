@@ -1,7 +1,7 @@
 """A class in three browsers: the host pushes a lesson whose lock holds, asks the room a
 question, watches both participants' answers arrive and reveals; the participants then see
 the answer with its arithmetic. Display names stay text. Screenshots of the host's view at
-1920×1080 and 1280×800."""
+1920×1080 and 1280×800, and of a participant's model on the host's projector."""
 
 from __future__ import annotations
 
@@ -121,6 +121,17 @@ def test_a_host_and_two_participants_run_a_lesson_and_a_question(
         bob_question.get_by_text("Right: 26×26×32").wait_for(timeout=REFRESH_MS)
         assert "⌊(28 − 3)/1⌋ + 1 = 26" in bob_question.inner_text()  # with its arithmetic
         screenshot(alice, "room_participant_revealed_1280x800", full_page=True)
+
+        # On the projector: the first row of the room table (Alice) opens her model.
+        host.set_viewport_size({"width": 1920, "height": 1080})
+        table = host.locator(".st-key-host_room_table")
+        box = table.bounding_box()
+        host.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's checkbox
+        host.get_by_text("On the projector:").wait_for(timeout=REFRESH_MS)
+        wait_for_app(host)
+        host.locator(".st-key-host_projector").scroll_into_view_if_needed()
+        screenshot(host, "room_host_projector_1920x1080")
+        assert host.evaluate("() => window.pwned") is None
     finally:
         for page in (alice, bob, host):
             page.context.close()

@@ -3,8 +3,9 @@ guesses, then sees the answer with its arithmetic and whether they were right.
 
 Alone (the toggle, about the selected layer) or with the room: the host's question, whose
 answer comes from the store only after the host reveals it. The room's part redraws itself
-every few seconds only while a lesson runs or a question waits for this participant; the
-newest question's id is read at most every `_TTL` seconds per process.
+every few seconds while a lesson runs or a question waits for this participant, and looks
+less often otherwise; the newest question's id is read at most every `_TTL` seconds per
+process.
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ from ui.markdown import escape_markdown
 from ui.state import QUIZ_MODE_KEY
 from ui.workspace import current_workspace
 
-__all__ = ["ROOM_REFRESH_SECONDS", "forget_newest_question", "quiz_mode", "room_question",
-           "solo_question"]
+__all__ = ["IDLE_REFRESH_SECONDS", "ROOM_REFRESH_SECONDS", "forget_newest_question",
+           "quiz_mode", "room_question", "solo_question"]
 
 ROOM_REFRESH_SECONDS: Final = 3.0
+IDLE_REFRESH_SECONDS: Final = 10.0  # no class on: how often to look whether one began
 _KIND_KEY = "build_quiz_kind"
 _CHECKED_KEY = "build_quiz_checked"  # {(prompt, answer): the guess checked}
 _ROOM_GUESS_KEY = "build_room_guess"
@@ -155,22 +157,29 @@ def _room_part(question: ParticipantQuestion, workspace_id: int) -> None:
             st.rerun(scope="fragment")
 
 
+def _class_on(room: RoomStore) -> bool:
+    """A lesson runs, or a question waits for this participant."""
+    newest = _newest_question_id(room)
+    waiting = newest is not None and st.session_state.get(_DISMISSED_KEY) != newest
+    return waiting or current_lesson() is not None
+
+
 def room_question() -> None:
-    """The host's question for the room, if one is asked; redrawn every few seconds while
-    a lesson runs or a question waits, so that the question and the reveal arrive by
-    themselves."""
+    """The host's question for the room, if one is asked, redrawn every few seconds while
+    a class is on (a lesson runs or a question waits), so that the question and the reveal
+    arrive by themselves. Otherwise it only looks every `IDLE_REFRESH_SECONDS` whether a
+    class began, and then redraws the whole page (the lesson's notice, the question)."""
     room, workspace = room_store(), current_workspace()
     if room is None or workspace is None:
         return
-    newest = _newest_question_id(room)
-    waiting = newest is not None and st.session_state.get(_DISMISSED_KEY) != newest
-    if not waiting and current_lesson() is None:
-        return  # no class on: nothing to draw, nothing to poll
+    class_on = _class_on(room)
 
-    @st.fragment(run_every=ROOM_REFRESH_SECONDS)
+    @st.fragment(run_every=ROOM_REFRESH_SECONDS if class_on else IDLE_REFRESH_SECONDS)
     @guarded("the room's question")
     def draw() -> None:
-        if _newest_question_id(room) is None:
+        if not class_on:
+            if _class_on(room):
+                st.rerun(scope="app")
             return
         try:
             question = room.question_for(workspace.id)
