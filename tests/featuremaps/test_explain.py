@@ -3,6 +3,7 @@ layer of many generated architectures, at corners, edges and random cells."""
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -13,8 +14,12 @@ from archgen import random_architecture
 from cnnviz.featuremaps import (
     ExplainError,
     explain_value,
+    explanation_json,
+    explanation_lines,
     extract_activations,
     receptive_field,
+    receptive_field_picture,
+    window_picture,
 )
 from cnnviz.keras_build import build_model
 from cnnviz.spec import ModelSpec, SpecError
@@ -49,6 +54,17 @@ def _built(seed: int) -> Any:
         return None
 
 
+def _assert_presentable(explanation: Any, activations: Any, image: np.ndarray) -> None:
+    """Text, JSON and pictures can be made for every kind of layer."""
+    assert explanation_lines(explanation)[0].startswith(explanation.layer)
+    json.dumps(explanation_json(explanation, full=True), allow_nan=False)
+    window = explanation.window
+    if window is not None:
+        source = image if window.source_index < 0 else activations[window.source_index].output
+        assert window_picture(source[:, :, 0], window, 64).size[0] >= 1
+    assert receptive_field_picture(image, explanation.receptive_field, 64).size[0] >= 1
+
+
 def _assert_explains(model: Any, image: np.ndarray, rng: np.random.Generator) -> int:
     activations = extract_activations(model, image)
     checked = 0
@@ -58,6 +74,7 @@ def _assert_explains(model: Any, image: np.ndarray, rng: np.random.Generator) ->
         for at in _positions(activation.shape, rng):
             explanation = explain_value(model, activations, image, activation.name, at)
             assert explanation.value == pytest.approx(float(activation.output[at]))
+            _assert_presentable(explanation, activations, image)
             if explanation.operation == "not explained":
                 continue
             scale = 1.0 + abs(explanation.value)
