@@ -27,7 +27,7 @@ from cnnviz.spec import ModelSpec, SpecError
 keras = pytest.importorskip("keras")
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-GENERATED = 120
+GENERATED = 240
 POSITIONS_PER_LAYER = 6
 
 
