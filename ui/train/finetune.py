@@ -51,6 +51,7 @@ BaseLoader = Callable[[], PretrainedBase]
 _LESSON: Final = FineTunePlan(unfreeze_from="block5_conv1")
 _POOLING: Final = {"flatten": "Flatten", "global_average": "GlobalAveragePooling2D"}
 _IMAGENET_LABELS: Final = {"vgg16": "VGG16", "mobilenet": "MobileNet"}
+_LABELS_KEY: Final = "cnnviz_finetune_base_labels"  # the bases offered at the last run
 
 
 @dataclass(eq=False)
@@ -186,6 +187,10 @@ def finetune_panel(dataset: Dataset | None, page_settings: TrainingSettings | No
         return
     busy = training_in_progress()
     choices = _base_choices(dataset)
+    labels = [choice.label for choice in choices]
+    if st.session_state.get(_LABELS_KEY) != labels:  # a new base: it comes first, picked
+        st.session_state[_LABELS_KEY] = labels
+        st.session_state["finetune_base"] = 0
     picked = st.selectbox("Base", range(len(choices)), format_func=lambda i: choices[i].label,
                           key="finetune_base", disabled=busy,
                           help="Its convolutional layers, up to its old classifier, with "
