@@ -226,3 +226,22 @@ def test_imagenet_weights_in_the_keras_folder_are_used(
         for mine, theirs in zip(_layer_weights(model, layer.name),
                                 [np.array(value) for value in layer.get_weights()], strict=True):
             assert mine.tobytes() == theirs.tobytes(), layer.name
+
+
+def test_mobilenet_imagenet_weights_in_the_keras_folder_are_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keras
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    folder = tmp_path / "models"
+    folder.mkdir()
+    keras.utils.set_random_seed(12)
+    saved = keras.applications.MobileNet(weights=None, include_top=False, input_shape=(32, 32, 3))
+    saved.save(folder / "mobilenet_1_0_224_tf_no_top.h5")  # the 224 file serves other sizes
+    base = imagenet_base("mobilenet", (32, 32, 3))
+    assert base.spec.layer_names() == tuple(layer.name for layer in saved.layers[1:])
+    model = build_model(base.spec)
+    model.set_weights(base.weights)
+    for mine, theirs in zip(model.get_weights(), saved.get_weights(), strict=True):
+        assert np.asarray(mine).tobytes() == np.asarray(theirs).tobytes()
