@@ -130,3 +130,24 @@ def test_an_imagenet_base_from_the_keras_folder_is_fine_tuned(
     head, tune = report["phases"]
     assert head["non_trainable_params"] == 14_714_688  # VGG16 without its top, all frozen
     assert tune["trainable_params"] - head["trainable_params"] == 7_079_424  # block 5's convs
+
+
+def test_a_folder_of_images_of_another_size_is_fitted_to_the_base(
+    trained_bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    for name, bright in (("dark", 40), ("light", 200)):
+        (tmp_path / "photos" / name).mkdir(parents=True)
+        for index in range(12):
+            pixels = np.clip(rng.normal(bright, 20, size=(20, 20, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "photos" / name / f"{index}.png")
+    status = main(["finetune", str(trained_bundle), "--dataset", str(tmp_path / "photos"),
+                   "--head-epochs", "1", "--finetune-epochs", "1", "--batch-size", "4",
+                   "--json"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "resized/converted to (8, 8, 1)" in captured.err
+    report = json.loads(captured.out.strip().splitlines()[-1])
+    assert report["epochs"] == 2 and len(report["phases"]) == 2
