@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import APP_IDLE_TIMEOUT_MS, free_port, open_page, start_app, stop_app
+from conftest import (
+    APP_IDLE_TIMEOUT_MS,
+    free_port,
+    open_page,
+    start_app,
+    stop_app,
+    train_one_epoch,
+)
 
 SECRET = "a browser test's host secret"
 HOSTILE = "<img src=x onerror=window.pwned=1>"
@@ -134,4 +141,43 @@ def test_a_host_and_two_participants_run_a_lesson_and_a_question(
         assert host.evaluate("() => window.pwned") is None
     finally:
         for page in (alice, bob, host):
+            page.context.close()
+
+
+def test_a_finished_training_enters_the_hosts_leaderboard_and_opens_on_the_projector(
+    browser: Any, room_url: str, wait_for_app: Callable[..., None],
+    screenshot: Callable[..., Path],
+) -> None:
+    bob = _open(browser, room_url, 1280, 800, wait_for_app)
+    host = _open(browser, room_url, 1920, 1080, wait_for_app)
+    try:
+        _name(bob, "Bob", wait_for_app)
+        sidebar = host.get_by_test_id("stSidebar")
+        sidebar.get_by_text("Host sign-in").click()
+        sidebar.get_by_label("Host secret").fill(SECRET)
+        sidebar.get_by_role("button", name="Sign in").click()
+        wait_for_app(host)
+        open_page(host, "Host")
+        host.get_by_role("tab", name="Challenge and leaderboard").click()
+        wait_for_app(host)
+        host.get_by_text("Set or change the challenge").click()
+        host.get_by_test_id("stSelectbox").filter(has_text="Dataset").locator("input").click()
+        host.keyboard.type("digits")
+        host.keyboard.press("Enter")
+        host.get_by_role("spinbutton", name="At most this many parameters").fill("200000")
+        host.get_by_role("button", name="Set the challenge").click()
+        wait_for_app(host)
+        host.get_by_text("No qualifying run yet.").wait_for(timeout=REFRESH_MS)
+
+        train_one_epoch(bob)
+        board = host.locator(".st-key-host_board_table")
+        board.wait_for(timeout=3 * REFRESH_MS)  # the run is stored, the board redraws
+        box = board.bounding_box()
+        host.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's checkbox
+        host.get_by_text("On the projector:").wait_for(timeout=REFRESH_MS)
+        wait_for_app(host)
+        assert host.get_by_text(re.compile(r"on \d+ test images of digits")).count() == 1
+        screenshot(host, "room_host_leaderboard_projector_1920x1080", full_page=True)
+    finally:
+        for page in (bob, host):
             page.context.close()
