@@ -80,6 +80,10 @@ def test_the_trained_model_is_fine_tuned_in_two_phases_and_kept_as_a_run(
     assert outcome is not None
     assert list(table["Trainable params"]) == [
         f"{phase.trainable_params:,}" for phase in outcome.phases]
+    labels = at.selectbox(key="finetune_base").options
+    assert labels[0].startswith("This session's trained model: digits-net-finetuned")
+    stored = f"Stored run {run.run_id}: digits-net-finetuned on digits"
+    assert stored in labels  # kept in the workspace: a reload offers it as a base again
 
 
 def test_an_imagenet_base_without_its_file_says_where_to_put_it(
