@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from cnnviz.data import Dataset
@@ -36,3 +38,26 @@ def tiny_spec(units: int = 2, activation: str | None = "softmax") -> ModelSpec:
         ),
         name="tiny",
     )
+
+
+def block_conv(name: str) -> dict[str, Any]:
+    """A VGG block's convolution, small: 4 filters of 3×3, same padding, ReLU."""
+    return {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
+                                               "activation": "relu", "name": name}}
+
+
+def block_pool(name: str) -> dict[str, Any]:
+    return {"class_name": "MaxPooling2D", "config": {"pool_size": 2, "name": name}}
+
+
+def two_block_classifier(name: str, classes: int) -> ModelSpec:
+    """8×8×1 images through block1_conv1 and block2_conv1 (each pooled) to a softmax."""
+    return ModelSpec.from_dict({
+        "name": name, "input_shape": [8, 8, 1],
+        "layers": [
+            block_conv("block1_conv1"), block_pool("block1_pool"),
+            block_conv("block2_conv1"), block_pool("block2_pool"),
+            {"class_name": "Flatten", "config": {}},
+            {"class_name": "Dense", "config": {"units": classes, "activation": "softmax"}},
+        ],
+    })

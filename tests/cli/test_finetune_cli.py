@@ -7,26 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from training_data import stripes_dataset
+from training_data import stripes_dataset, two_block_classifier
 
 from cnnviz.bundle import load_bundle, write_bundle_folder
 from cnnviz.cli import main
 from cnnviz.keras_build import build_model
-from cnnviz.spec import ModelSpec
 
-_TRAINED = ModelSpec.from_dict({
-    "name": "stripes-net", "input_shape": [8, 8, 1],
-    "layers": [
-        {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
-                                            "activation": "relu", "name": "block1_conv1"}},
-        {"class_name": "MaxPooling2D", "config": {"pool_size": 2, "name": "block1_pool"}},
-        {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
-                                            "activation": "relu", "name": "block2_conv1"}},
-        {"class_name": "MaxPooling2D", "config": {"pool_size": 2, "name": "block2_pool"}},
-        {"class_name": "Flatten", "config": {}},
-        {"class_name": "Dense", "config": {"units": 2, "activation": "softmax"}},
-    ],
-})
+_TRAINED = two_block_classifier("stripes-net", classes=2)
 
 
 @pytest.fixture

@@ -7,27 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from training_data import two_block_classifier
 
 from cnnviz.keras_build import build_model
-from cnnviz.spec import ModelSpec
 from cnnviz.train import TrainedModel
 from ui.state import JOB_KEY, RUNS_KEY, SPEC_KEY, TRAINED_KEY
 from ui.train.finetune import FineTuneJob
 
 ROOT = Path(__file__).resolve().parents[2]
-DIGITS_NET = ModelSpec.from_dict({
-    "name": "digits-net", "input_shape": [8, 8, 1],
-    "layers": [
-        {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
-                                            "activation": "relu", "name": "block1_conv1"}},
-        {"class_name": "MaxPooling2D", "config": {"pool_size": 2, "name": "block1_pool"}},
-        {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
-                                            "activation": "relu", "name": "block2_conv1"}},
-        {"class_name": "MaxPooling2D", "config": {"pool_size": 2, "name": "block2_pool"}},
-        {"class_name": "Flatten", "config": {}},
-        {"class_name": "Dense", "config": {"units": 10, "activation": "softmax"}},
-    ],
-})
+DIGITS_NET = two_block_classifier("digits-net", classes=10)
 
 
 def _train_page(monkeypatch: pytest.MonkeyPatch, keras_home: Path) -> AppTest:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from training_data import stripes_dataset
+from training_data import block_conv, block_pool, stripes_dataset
 
 from cnnviz.keras_build import build_model
 from cnnviz.spec import ModelSpec
@@ -30,15 +31,10 @@ from cnnviz.train import (
 _BASE = ModelSpec.from_dict({
     "name": "little", "input_shape": [8, 8, 1],
     "layers": [
-        {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
-                                            "activation": "relu", "name": "block1_conv1"}},
-        {"class_name": "MaxPooling2D", "config": {"pool_size": 2, "name": "block1_pool"}},
-        {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
-                                            "activation": "relu", "name": "block2_conv1"}},
+        block_conv("block1_conv1"), block_pool("block1_pool"),
+        block_conv("block2_conv1"),
         {"class_name": "BatchNormalization", "config": {"name": "block2_bn"}},
-        {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
-                                            "activation": "relu", "name": "block2_conv2"}},
-        {"class_name": "MaxPooling2D", "config": {"pool_size": 2, "name": "block2_pool"}},
+        block_conv("block2_conv2"), block_pool("block2_pool"),
     ],
 })
 _FROZEN = ("block1_conv1",)
@@ -70,6 +66,22 @@ def _summary_counts(model: object) -> tuple[int, int]:
         return int(found.group(1).replace(",", ""))
 
     return number("Trainable"), number("Non-trainable")
+
+
+def _saved_in_keras_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, application: str,
+                           *, seed: int, file_name: str) -> Any:
+    """A keras.applications base without its top, random weights, saved as its ImageNet file
+    in the models folder of a KERAS_HOME at `tmp_path`."""
+    import keras
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    folder = tmp_path / "models"
+    folder.mkdir()
+    keras.utils.set_random_seed(seed)
+    saved = getattr(keras.applications, application)(weights=None, include_top=False,
+                                                     input_shape=(32, 32, 3))
+    saved.save(folder / file_name)
+    return saved
 
 
 def _layer_weights(model: object, name: str) -> list[np.ndarray]:
@@ -210,14 +222,8 @@ def test_missing_imagenet_weights_name_the_file_and_the_folder(
 def test_imagenet_weights_in_the_keras_folder_are_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import keras
-
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    folder = tmp_path / "models"
-    folder.mkdir()
-    keras.utils.set_random_seed(11)
-    saved = keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
-    saved.save(folder / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")
+    saved = _saved_in_keras_folder(tmp_path, monkeypatch, "VGG16", seed=11,
+                                   file_name="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")
     base = imagenet_base("vgg16", (32, 32, 3))
     assert default_unfreeze_from(base.spec) == "block5_conv1"
     model = build_model(base.spec)
@@ -231,14 +237,9 @@ def test_imagenet_weights_in_the_keras_folder_are_used(
 def test_mobilenet_imagenet_weights_in_the_keras_folder_are_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import keras
-
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    folder = tmp_path / "models"
-    folder.mkdir()
-    keras.utils.set_random_seed(12)
-    saved = keras.applications.MobileNet(weights=None, include_top=False, input_shape=(32, 32, 3))
-    saved.save(folder / "mobilenet_1_0_224_tf_no_top.h5")  # the 224 file serves other sizes
+    # the 224 file serves other sizes
+    saved = _saved_in_keras_folder(tmp_path, monkeypatch, "MobileNet", seed=12,
+                                   file_name="mobilenet_1_0_224_tf_no_top.h5")
     base = imagenet_base("mobilenet", (32, 32, 3))
     assert base.spec.layer_names() == tuple(layer.name for layer in saved.layers[1:])
     model = build_model(base.spec)
