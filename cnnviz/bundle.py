@@ -59,6 +59,7 @@ WEIGHTS = "weights.npz"
 METADATA = "metadata.json"
 KERAS_FILE = "model.keras"
 EPOCHS_FOLDER = "epochs"
+FINETUNE = "finetune"  # the metadata key of a fine-tuning's phases
 _METADATA_BYTES = 1_000_000
 _NPY_OVERHEAD = 4_096  # header and zip entry of one array, generously
 
@@ -74,6 +75,7 @@ class LoadedBundle:
     dataset_name: str
     class_names: tuple[str, ...]
     test_accuracy: float | None
+    finetune: dict[str, Any] | None = None  # a fine-tuning's phases (`FineTuneRecord`)
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,15 +119,18 @@ def bundle_files(
     epochs: Mapping[int, bytes] | None = None,
     epochs_total: int | None = None,
     initial_seed: int | None = None,
+    finetune: Mapping[str, Any] | None = None,
 ) -> dict[str, bytes]:
     """The bundle's files by name: architecture, weights and metadata, and the `epochs`
-    given (epoch → its `weights.npz`)."""
+    given (epoch → its `weights.npz`); `finetune`: a fine-tuning's phases, in metadata."""
     metadata: dict[str, Any] = {
         "format": BUNDLE_FORMAT,
         "dataset": dataset_name,
         "class_names": list(class_names),
         "test_accuracy": test_accuracy,
     }
+    if finetune is not None:
+        metadata[FINETUNE] = dict(finetune)
     if epochs:
         metadata.update(_epoch_metadata(epochs, epochs_total, initial_seed))
     files = {
@@ -227,7 +232,7 @@ def _check_size(name: str, size: int, limit: int) -> None:
         )
 
 
-def _metadata(raw: bytes) -> tuple[str, tuple[str, ...], float | None]:
+def _metadata(raw: bytes) -> tuple[str, tuple[str, ...], float | None, dict[str, Any] | None]:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
@@ -245,7 +250,9 @@ def _metadata(raw: bytes) -> tuple[str, tuple[str, ...], float | None]:
     if not isinstance(accuracy, (int, float)) or isinstance(accuracy, bool):
         accuracy = None
     dataset = data.get("dataset")
-    return (dataset if isinstance(dataset, str) else "unknown"), tuple(names), accuracy
+    finetune = data.get(FINETUNE)
+    return ((dataset if isinstance(dataset, str) else "unknown"), tuple(names), accuracy,
+            finetune if isinstance(finetune, dict) else None)
 
 
 def _weights_for(layer: Any, arrays: Any, name: str) -> list[np.ndarray]:
@@ -318,12 +325,12 @@ def load_bundle(
     summary = validate(spec)
     check_layers(len(spec.layers), host)
     check_params(summary.total_params, host)
-    dataset, class_names, accuracy = _metadata(read(METADATA, _METADATA_BYTES))
+    dataset, class_names, accuracy, finetune = _metadata(read(METADATA, _METADATA_BYTES))
     raw_weights = read(WEIGHTS, _weights_limit(spec))
     configure_tensorflow()
     model = build_model(spec)
     set_weights_from_npz(model, spec, raw_weights)
-    return LoadedBundle(model, spec, dataset, class_names, accuracy)
+    return LoadedBundle(model, spec, dataset, class_names, accuracy, finetune)
 
 
 def _weights_limit(spec: ModelSpec) -> int:

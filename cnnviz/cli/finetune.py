@@ -29,6 +29,7 @@ from cnnviz.train import (
     IMAGENET_BASES,
     OPTIMIZERS,
     FineTunePlan,
+    FineTuneRecord,
     FineTuneResult,
     HeadSpec,
     PretrainedBase,
@@ -174,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
             paths = write_bundle_folder(
                 args.out, result.model, result.spec, dataset_name=dataset.name,
                 class_names=dataset.class_names, test_accuracy=result.test_accuracy,
+                finetune=FineTuneRecord.of(outcome, plan, base.description).to_dict(),
             )  # fmt: skip
         except OSError as error:
             raise CliError(f"cannot write to {args.out}: {error.strerror or error}") from None

@@ -8,7 +8,7 @@ from typing import Any
 from cnnviz.archfile import load_architecture
 from cnnviz.errors import SpecError
 from cnnviz.store.workspace import StoredRun
-from cnnviz.train import TrainingError, TrainingRun, TrainingSettings
+from cnnviz.train import FINETUNE_KEY, FineTuneRecord, TrainingError, TrainingRun, TrainingSettings
 
 __all__ = ["training_run"]
 
@@ -46,4 +46,5 @@ def training_run(stored: StoredRun) -> TrainingRun | None:
         stopped=stored.status == "stopped",
         test_images=stored.test_images,
         class_names=stored.class_names,
+        finetune=FineTuneRecord.from_dict(stored.settings.get(FINETUNE_KEY)),
     )

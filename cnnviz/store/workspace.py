@@ -292,9 +292,12 @@ class Store:
     def finish_run(self, run_id: int, *, status: RunStatus, history: dict[str, list[float]],
                    epochs_completed: int, test_accuracy: float, test_loss: float,
                    test_images: int, confusion: list[list[int]], seconds_per_epoch: float,
-                   weights: bytes) -> None:
+                   weights: bytes, settings: dict[str, Any] | None = None) -> None:
+        """The run's results; `settings`, if given, replace those it started with (a
+        fine-tuning adds its phases)."""
+        more: dict[str, Any] = {} if settings is None else {"settings_json": json.dumps(settings)}
         with self._transaction("save the finished run") as db:
-            db.execute(runs.update().where(runs.c.id == run_id).values(
+            db.execute(runs.update().where(runs.c.id == run_id).values(**more,
                 status=status, history_json=json.dumps(history),
                 epochs_completed=epochs_completed, test_accuracy=test_accuracy,
                 test_loss=test_loss, test_images=test_images,

@@ -49,6 +49,7 @@ from cnnviz.train.finetune import (
     keras_models_dir,
     weight_counts,
 )
+from cnnviz.train.finetune_record import FINETUNE_KEY, FineTuneRecord
 from cnnviz.train.loss_choice import (
     LossChoice,
     choose_loss,
@@ -101,8 +102,10 @@ __all__ = [
     "EpochPlan",
     "EpochWeightsCallable",
     "Evaluation",
+    "FINETUNE_KEY",
     "FineTuneError",
     "FineTunePlan",
+    "FineTuneRecord",
     "FineTuneResult",
     "HeadSpec",
     "IMAGENET_BASES",

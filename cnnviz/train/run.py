@@ -10,7 +10,7 @@ import math
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnnviz._types import KerasModel, Weights
 from cnnviz.data import Dataset
@@ -41,6 +41,9 @@ from cnnviz.train.settings import (
     TrainingError,
     TrainingSettings,
 )
+
+if TYPE_CHECKING:
+    from cnnviz.train.finetune_record import FineTuneRecord
 
 __all__ = ["TrainedModel", "TrainingResult", "TrainingRun", "build_compiled_model", "train"]
 
@@ -134,6 +137,7 @@ class TrainingRun:
     stopped: bool
     test_images: int
     class_names: tuple[str, ...] = ()
+    finetune: FineTuneRecord | None = None  # a fine-tuning's phases
 
     @property
     def test_accuracy_interval(self) -> tuple[float, float]:

@@ -24,6 +24,7 @@ from cnnviz.train import (
     OPTIMIZERS,
     FineTuneError,
     FineTunePlan,
+    FineTuneRecord,
     FineTuneResult,
     HeadSpec,
     PretrainedBase,
@@ -39,7 +40,7 @@ from cnnviz.train import (
     imagenet_weights_path,
 )
 from ui.lesson import lesson_refuses_training
-from ui.state import trained_model
+from ui.state import session_runs, trained_model
 from ui.train.charts import LIVE_CHART_CONFIG, curves_figure
 from ui.train.job import TrainingJob, current_job, launch_job, training_in_progress
 from ui.workspace import current_workspace, session_store, stored_runs
@@ -61,10 +62,17 @@ class FineTuneJob(TrainingJob):
     base_loader: BaseLoader | None = None  # runs in the job's thread: loads TensorFlow
     plan: FineTunePlan = field(default=_LESSON)
     outcome: FineTuneResult | None = None
+    base_description: str = ""
+
+    def finetune_record(self) -> FineTuneRecord | None:
+        if self.outcome is None:
+            return None
+        return FineTuneRecord.of(self.outcome, self.plan, self.base_description)
 
     def _train(self, fitted: Dataset) -> TrainingResult:
         assert self.base_loader is not None
         base = self.base_loader()
+        self.base_description = base.description
         self.outcome = finetune_in_worker(
             base, fitted, self.plan, progress=self._progress, stop_event=self.stop_event,
             epoch_weights=self._epoch_weights if self.recorder is not None else None,
@@ -112,7 +120,8 @@ def _base_choices(dataset: Dataset) -> list[_BaseChoice]:
             choices.append(_BaseChoice(
                 f"This session's trained model: {trained.spec.name} on {trained.dataset_name}",
                 convolutional_base(trained.spec),
-                lambda: base_from_model(trained.model, trained.spec, trained.spec.name)))
+                lambda: base_from_model(trained.model, trained.spec,
+                                        f"{trained.spec.name} trained on {trained.dataset_name}")))
         except FineTuneError:
             pass
     for run in reversed(stored_runs()):
@@ -155,32 +164,48 @@ def _dense_units(text: str) -> tuple[int, ...] | None:
         return None
 
 
-def _summary(job: FineTuneJob) -> None:
-    outcome = job.outcome
-    if outcome is None:
+def _newest_finetuning() -> tuple[str, FineTuneRecord, dict[str, list[float]]] | None:
+    """The fine-tuning to sum up: this session's job, else the newest one kept as a run
+    (after a reload or a restart). Its title, phases and curves."""
+    job = current_job()
+    if isinstance(job, FineTuneJob) and not job.active:
+        record = job.finetune_record()
+        if record is not None and job.result is not None:
+            return f"{job.spec.name} on {job.dataset.name}", record, job.result.history
+    for run in reversed(session_runs()):
+        if run.finetune is not None:
+            return (f"{run.architecture.name} (run {run.run_id}) on {run.dataset_name}",
+                    run.finetune, run.history)
+    return None
+
+
+def _summary() -> None:
+    newest = _newest_finetuning()
+    if newest is None:
         return
+    title, record, history = newest
     rows = [{"Phase": f"{number}. {'train the head' if phase.name == 'head' else 'fine-tune'}",
-             "Optimizer": OPTIMIZERS[phase.optimizer].label,
+             "Optimizer": OPTIMIZERS[phase.optimizer].label if phase.optimizer in OPTIMIZERS
+             else phase.optimizer,
              "Learning rate": f"{phase.learning_rate:g}",
              "Trains from": phase.first_trainable_layer,
              "Epochs": phase.epochs_completed,
              "Trainable params": f"{phase.trainable_params:,}",
              "Non-trainable params": f"{phase.non_trainable_params:,}",
              "Test accuracy": f"{phase.test_accuracy:.1%}"}
-            for number, phase in enumerate(outcome.phases, 1)]
-    st.markdown(f"**Fine-tuned {job.spec.name}** on {job.dataset.name}")
+            for number, phase in enumerate(record.phases, 1)]
+    st.markdown(f"**Fine-tuned {title}** · base: {record.base}, unfrozen from "
+                f"{record.unfreeze_from}")
     st.dataframe(rows, hide_index=True, width="stretch")
-    result = outcome.training
-    st.plotly_chart(curves_figure(result.history, epochs=job.plan.total_epochs,
-                                  phase_boundary=outcome.boundary_epoch),
+    st.plotly_chart(curves_figure(history, epochs=record.total_epochs,
+                                  phase_boundary=record.boundary_epoch),
                     key="finetune_curves", width="stretch", config=LIVE_CHART_CONFIG)
 
 
 def finetune_panel(dataset: Dataset | None, page_settings: TrainingSettings | None) -> None:
     """Choose a base, a head, where the freeze ends and each phase; start the job."""
-    job = current_job()
-    if isinstance(job, FineTuneJob) and not job.active:
-        _summary(job)
+    if not training_in_progress():
+        _summary()
     if dataset is None or page_settings is None:
         st.caption("Choose a dataset and valid settings above first: the fine-tuning trains "
                    "on that dataset, with that batch size, validation split and seed.")

@@ -33,8 +33,10 @@ from cnnviz.spec import ModelSpec
 from cnnviz.store import RoomQueue, Store
 from cnnviz.tf_runtime import configure_tensorflow
 from cnnviz.train import (
+    FINETUNE_KEY,
     DatasetSource,
     EpochPlan,
+    FineTuneRecord,
     QueueCancelled,
     TrainingProgress,
     TrainingResult,
@@ -77,6 +79,7 @@ class ShownResult:
     x_test: np.ndarray  # as the model saw them
     y_test: np.ndarray
     run_id: int
+    finetune: FineTuneRecord | None = None  # a fine-tuning's phases, for its bundle
 
 
 @dataclass(eq=False)
@@ -93,6 +96,7 @@ class RunRecorder:
     problem: str | None = None  # the store's last failure, shown by the page
     plan: EpochPlan | None = None  # made at the first epoch, from its weights' size
     _checkpoint: KerasModel | None = None  # built once, carries each epoch's weights
+    settings: TrainingSettings = field(default_factory=TrainingSettings)  # as started
 
     @classmethod
     def begin(cls, store: Store, workspace_id: int, spec: ModelSpec, dataset: Dataset,
@@ -104,11 +108,13 @@ class RunRecorder:
             class_names=dataset.class_names, epochs_total=settings.epochs, params=params,
             upload_hash=upload_hash)
         return cls(store, workspace_id, run_id, spec, dataset, settings.epochs,
-                   get_settings().epoch_checkpoint_bytes)
+                   get_settings().epoch_checkpoint_bytes, settings=settings)
 
-    def _bundle(self, model: KerasModel, accuracy: float | None) -> bytes:
+    def _bundle(self, model: KerasModel, accuracy: float | None,
+                finetune: FineTuneRecord | None = None) -> bytes:
         return bundle_bytes(model, self.spec, dataset_name=self.dataset.name,
-                            class_names=self.dataset.class_names, test_accuracy=accuracy)
+                            class_names=self.dataset.class_names, test_accuracy=accuracy,
+                            finetune=finetune.to_dict() if finetune is not None else None)
 
     def epoch(self, epochs_done: int, weights: Weights,
               history: dict[str, list[float]]) -> None:
@@ -127,7 +133,10 @@ class RunRecorder:
         except StoreError as error:
             self.problem = str(error)
 
-    def finish(self, result: TrainingResult) -> None:
+    def finish(self, result: TrainingResult, finetune: FineTuneRecord | None = None) -> None:
+        """The run's results; a fine-tuning's phases go into its settings and bundle."""
+        settings = None if finetune is None else (
+            self.settings.to_dict() | {FINETUNE_KEY: finetune.to_dict()})
         try:
             self.store.finish_run(
                 self.run_id, status="stopped" if result.stopped else "finished",
@@ -135,8 +144,8 @@ class RunRecorder:
                 test_accuracy=result.test_accuracy, test_loss=result.test_loss,
                 test_images=result.evaluation.test_images,
                 confusion=result.evaluation.confusion.tolist(),
-                seconds_per_epoch=result.seconds_per_epoch,
-                weights=self._bundle(result.model, result.test_accuracy))
+                seconds_per_epoch=result.seconds_per_epoch, settings=settings,
+                weights=self._bundle(result.model, result.test_accuracy, finetune))
         except StoreError as error:
             self.problem = str(error)
 
@@ -194,6 +203,10 @@ class TrainingJob:
                        if self.progress is not None else {})
             self.recorder.epoch(epochs_done, weights, history)
 
+    def finetune_record(self) -> FineTuneRecord | None:
+        """A fine-tuning's phases once it is over; None for an ordinary training."""
+        return None
+
     def _train(self, fitted: Dataset) -> TrainingResult:
         """The training itself, on the dataset fitted to the model's input."""
         return training_backend().train(
@@ -214,7 +227,7 @@ class TrainingJob:
                 self.x_test = fitted.x_test
                 self.result = self._train(fitted)
             if self.recorder is not None:
-                self.recorder.finish(self.result)
+                self.recorder.finish(self.result, self.finetune_record())
             self.state = "stopped" if self.result.stopped else "finished"
         except QueueCancelled:
             self.state = "cancelled"
@@ -318,6 +331,6 @@ def collect_finished_training() -> bool:
         dataset.name, dataset.class_names,
         job.recorder.run_id if job.recorder is not None else None)
     st.session_state[RESULT_KEY] = ShownResult(
-        result, dataset.name, dataset.class_names, job.x_test, dataset.y_test, run_id
-    )
+        result, dataset.name, dataset.class_names, job.x_test, dataset.y_test, run_id,
+        job.finetune_record())
     return True

@@ -128,7 +128,8 @@ def _downloads(shown: ShownResult) -> None:
         "Bundle: architecture + weights (.zip)", icon=":material/download:",
         data=lambda: bundle_bytes(result.model, result.spec, dataset_name=shown.dataset_name,
                                   class_names=shown.class_names,
-                                  test_accuracy=result.test_accuracy),
+                                  test_accuracy=result.test_accuracy,
+                                  finetune=shown.finetune.to_dict() if shown.finetune else None),
         file_name=f"{stem}.cnnviz.zip", mime="application/zip", key="train_download_bundle",
         help="Load it again under “Load a trained model” below, or with `cnnviz featuremaps`.",
     )  # fmt: skip

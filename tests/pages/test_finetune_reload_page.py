@@ -1,0 +1,93 @@
+"""A fine-tuning survives a reload: the two-phase chart and the phases' table come back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui.workspace
+from cnnviz.keras_build import build_model
+from cnnviz.spec import ModelSpec
+from cnnviz.store import Store, open_store
+from cnnviz.train import TrainedModel
+from ui.state import JOB_KEY, SPEC_KEY, TRAINED_KEY, WORKSPACE_KEY
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def _conv(name: str) -> dict[str, object]:
+    return {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
+                                               "activation": "relu", "name": name}}
+
+
+DIGITS_NET = ModelSpec.from_dict({
+    "name": "digits-net", "input_shape": [8, 8, 1],
+    "layers": [_conv("block1_conv1"), {"class_name": "MaxPooling2D", "config": {"pool_size": 2}},
+               _conv("block2_conv1"), {"class_name": "MaxPooling2D", "config": {"pool_size": 2}},
+               {"class_name": "Flatten", "config": {}},
+               {"class_name": "Dense", "config": {"units": 10, "activation": "softmax"}}],
+})
+
+
+def _open_train_page(monkeypatch: pytest.MonkeyPatch, store: Store, token: str | None,
+                     trained: bool) -> AppTest:
+    monkeypatch.setattr(ui.workspace, "_process_store", lambda: store)
+    monkeypatch.setattr(ui.workspace, "_browser_token", lambda: token)
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    if trained:
+        at.session_state[SPEC_KEY] = DIGITS_NET
+        at.session_state[TRAINED_KEY] = TrainedModel(
+            build_model(DIGITS_NET, seed=4), DIGITS_NET, "digits", tuple("0123456789"), 0.5)
+    at.run()
+    at.switch_page("pages/2_Train.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _phase_table(at: AppTest) -> object:
+    return next(frame.value for frame in at.dataframe if "Trains from" in frame.value)
+
+
+def _boundary(at: AppTest) -> float:
+    chart = next(chart for chart in at.get("plotly_chart")
+                 if json.loads(chart.proto.spec).get("layout", {}).get("shapes"))
+    shapes = json.loads(chart.proto.spec)["layout"]["shapes"]
+    (boundary,) = {shape["x0"] for shape in shapes if shape.get("line", {}).get("dash") == "dash"}
+    return float(boundary)
+
+
+def test_a_reload_shows_the_fine_tuning_with_its_boundary_and_phases(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    store = open_store(f"sqlite:///{tmp_path / 'cnnviz.db'}", tmp_path / "uploads")
+    at = _open_train_page(monkeypatch, store, None, trained=True)
+    at.number_input(key="finetune_head_epochs").set_value(2)
+    at.number_input(key="finetune_tune_epochs").set_value(1)
+    at.selectbox(key="finetune_tune_optimizer").set_value("adam")
+    at.text_input(key="finetune_dense").set_value("16")
+    at.run()
+    at.button(key="finetune_start").click().run()
+    job = at.session_state[JOB_KEY]
+    job.thread.join(300)
+    assert job.state == "finished", job.error
+    at.run()
+    assert not at.exception, at.exception
+    before = _phase_table(at)
+    assert _boundary(at) == 2
+    token = at.session_state[WORKSPACE_KEY].token
+
+    reloaded = _open_train_page(monkeypatch, store, token, trained=False)
+    assert JOB_KEY not in reloaded.session_state  # a new session: only the store remembers
+    after = _phase_table(reloaded)
+    assert after.to_dict("list") == before.to_dict("list")  # type: ignore[attr-defined]
+    assert list(after["Optimizer"])[1] == "Adam"  # type: ignore[index]
+    assert list(after["Trains from"]) == ["head_pool", "block2_conv1"]  # type: ignore[index]
+    assert list(after["Epochs"]) == [2, 1]  # type: ignore[index]
+    assert _boundary(reloaded) == 2
+    markdown = " ".join(str(element.value) for element in reloaded.markdown)
+    assert "digits-net trained on digits" in markdown and "unfrozen from block2_conv1" in markdown
