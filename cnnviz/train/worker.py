@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
-from cnnviz._types import Weights
+from cnnviz._types import KerasModel, Weights
 from cnnviz.data import Dataset
 from cnnviz.keras_build import build_model
 from cnnviz.settings import Settings, get_settings
@@ -304,6 +304,14 @@ def worker_pool() -> WorkerPool:
         return _pool
 
 
+def _rebuilt(spec: ModelSpec, seed: int, weights: Weights) -> KerasModel:
+    """The worker's trained model again in this process, from its weights."""
+    configure_tensorflow()  # this process's thread limit and Keras guard, before the build
+    model = build_model(spec, seed=seed)
+    model.set_weights(weights)
+    return model
+
+
 def train_in_worker(
     spec: ModelSpec,
     dataset: Dataset,
@@ -321,10 +329,7 @@ def train_in_worker(
             report_every=report_every, epoch_weights=epoch_weights,
         )  # fmt: skip
 
-    configure_tensorflow()  # this process's thread limit and Keras guard, before the build
-    model = build_model(spec, seed=settings.seed)
-    model.set_weights(weights)
-    return dataclasses.replace(result, model=model, spec=spec)
+    return dataclasses.replace(result, model=_rebuilt(spec, settings.seed, weights), spec=spec)
 
 
 def finetune_in_worker(
@@ -344,10 +349,8 @@ def finetune_in_worker(
             report_every=report_every, epoch_weights=epoch_weights,
         )  # fmt: skip
 
-    configure_tensorflow()
-    spec = outcome.training.spec  # the last phase's: which layers were trainable then
-    model = build_model(spec, seed=plan.head_settings.seed)
-    model.set_weights(weights)
+    # the last phase's spec: which layers were trainable then
+    model = _rebuilt(outcome.training.spec, plan.head_settings.seed, weights)
     training = dataclasses.replace(outcome.training, model=model)
     return dataclasses.replace(outcome, training=training)
 
