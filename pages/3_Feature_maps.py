@@ -11,13 +11,14 @@ from cnnviz.limits import check_activation_bytes
 from cnnviz.shapes import summarize
 from cnnviz.train import final_activation
 from ui.entry import run_through_app
+from ui.featuremaps.banner import show_model_banner
 from ui.featuremaps.epochs import choose_epoch, keep_playing
 from ui.featuremaps.explain import show_explain
 from ui.featuremaps.filter_wants import show_filter_wants
 from ui.featuremaps.filters import show_filters
 from ui.featuremaps.gradcam import show_gradcam
 from ui.featuremaps.image import choose_image, model_view, show_input, shown_picture
-from ui.featuremaps.model import image_results, page_model, stale_trained_model
+from ui.featuremaps.model import image_results, page_model
 from ui.featuremaps.render import (
     choose_normalization,
     class_labels,
@@ -56,15 +57,7 @@ except Exception as error:  # Keras refusing the model must not end the page
     st.error(f"Keras could not build this model: {error}")
     st.stop()
 
-if page.trained:
-    accuracy = f"{page.test_accuracy:.1%}" if page.test_accuracy is not None else "not measured"
-    st.success(f"Model trained in this session on **{page.dataset_name or 'your data'}** — "
-               f"test accuracy **{accuracy}**.")
-else:
-    stale = (" The model trained in this session had a different architecture."
-             if stale_trained_model(spec) else "")
-    st.warning(f"**Untrained model: random weights** (seed 0).{stale} The maps show what "
-               "random filters do; train on the Train page to see learned features.")
+show_model_banner(page, spec)  # whose weights: this session's, a brought run's, random
 page = choose_epoch(page)  # every tab below shows the weights of the chosen epoch
 
 chosen = choose_image(spec, page.dataset_name)

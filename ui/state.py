@@ -24,6 +24,7 @@ from cnnviz.train import TrainedModel, TrainingRun
 from cnnviz.urlcodec import decode_spec, encode_spec
 
 __all__ = [
+    "BROUGHT_KEY",
     "DATASET_KEY",
     "DEFAULT_PRESET",
     "FEATURE_IMAGE_KEY",
@@ -40,8 +41,10 @@ __all__ = [
     "TRAIN_SETTING_WIDGET_KEYS",
     "URL_PARAM",
     "WORKSPACE_KEY",
+    "BroughtRun",
     "HandedImage",
     "adopt_saved_spec",
+    "brought_run",
     "can_redo",
     "can_undo",
     "current_spec",
@@ -74,6 +77,7 @@ STORED_RUNS_KEY = "cnnviz_stored_runs"  # every stored run, interrupted ones too
 STORE_PROBLEM_KEY = "cnnviz_store_problem"  # why work is not being saved, if it is not
 SELECTED_KEY = "cnnviz_selected_layer"  # index of the layer whose settings are open
 FEATURE_IMAGE_KEY = "cnnviz_feature_image"  # HandedImage: from the Train page to Feature maps
+BROUGHT_KEY = "cnnviz_brought_run"  # BroughtRun: the host brought a participant's run
 QUIZ_MODE_KEY = "build_quiz_mode"  # the Build page's "Predict, then reveal" toggle
 DEFAULT_PRESET = "chollet-mnist-convnet"
 URL_PARAM = "arch"
@@ -114,10 +118,29 @@ def handed_image() -> HandedImage | None:
     return image if isinstance(image, HandedImage) else None
 
 
+@dataclass(frozen=True)
+class BroughtRun:
+    """Whose run the session's trained model is, when the host brought it from the
+    projector (under `BROUGHT_KEY`)."""
+
+    owner: str  # their display name, as they typed it
+    run_id: int
+    weights_version: str  # the TrainedModel it describes
+
+
 def trained_model() -> TrainedModel | None:
     """The model trained (or loaded from a bundle or the store) in this session, if any."""
     record = st.session_state.get(TRAINED_KEY)
     return record if isinstance(record, TrainedModel) else None
+
+
+def brought_run() -> BroughtRun | None:
+    """The participant's run the session's trained model is, while it still is that one."""
+    brought, record = st.session_state.get(BROUGHT_KEY), trained_model()
+    if (isinstance(brought, BroughtRun) and record is not None
+            and record.weights_version == brought.weights_version):
+        return brought
+    return None
 
 
 def session_runs() -> list[TrainingRun]:

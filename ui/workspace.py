@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz.archfile import dump_architecture, load_architecture
-from cnnviz.bundle import BundleError, load_bundle
+from cnnviz.bundle import BundleError, LoadedBundle, load_bundle
 from cnnviz.errors import DisplayNameError, LimitError, SpecError, StoreError
 from cnnviz.limits import check_workspace_bytes
 from cnnviz.settings import get_settings
@@ -35,6 +35,7 @@ from ui.state import (
 
 __all__ = [
     "COOKIE_NAME",
+    "adopt_stored_run",
     "current_workspace",
     "keep_uploaded_dataset",
     "open_session_workspace",
@@ -43,6 +44,7 @@ __all__ = [
     "restore_trained_model",
     "save_workspace",
     "session_store",
+    "stored_run_bundle",
     "stored_runs",
     "workspace_panel",
 ]
@@ -214,21 +216,35 @@ def restore_trained_model(fits: Callable[[ModelSpec], bool]) -> str | None:
         store = session_store()
         if store is None:
             return None
-
         try:
-            blob = store.run_weights(workspace.id, run.id)
-            bundle = load_bundle(blob or b"")
+            adopt_stored_run(store, workspace.id, run)
         except StoreError as error:
             report_store_problem(error)
             return None
         except BundleError as error:
             return (f"The stored weights of run {run.id} could not be loaded ({error}). "
                     "Train the model again to see what it learned.")
-        st.session_state[TRAINED_KEY] = TrainedModel(
-            bundle.model, bundle.spec, run.dataset_name, run.class_names, run.test_accuracy,
-            run_id=run.id)
         return None
     return None
+
+
+def stored_run_bundle(store: Store, owner_id: int, run_id: int) -> LoadedBundle:
+    """Run `run_id` of workspace `owner_id`, rebuilt from its JSON and its stored weights.
+
+    Raises `BundleError` (no weights, or damaged ones), `LimitError`, `StoreError`."""
+    return load_bundle(store.run_weights(owner_id, run_id) or b"")
+
+
+def adopt_stored_run(store: Store, owner_id: int, run: StoredRun) -> TrainedModel:
+    """Stored run `run` of workspace `owner_id` becomes this session's trained model (a
+    reload brings back the participant's own; the host brings a participant's).
+
+    Raises `BundleError`, `LimitError`, `StoreError`; the session is unchanged then."""
+    bundle = stored_run_bundle(store, owner_id, run.id)
+    record = TrainedModel(bundle.model, bundle.spec, run.dataset_name, run.class_names,
+                          run.test_accuracy, run_id=run.id)
+    st.session_state[TRAINED_KEY] = record
+    return record
 
 
 def workspace_panel() -> None:

@@ -16,7 +16,8 @@ from cnnviz.store import RoomStore
 from ui.guard import guarded
 from ui.host.projector import project_run
 
-__all__ = ["challenge_form", "leaderboard_figure", "leaderboard_panel", "leaderboard_rows"]
+__all__ = ["challenge_form", "leaderboard_figure", "leaderboard_panel", "leaderboard_rows",
+           "picked_run"]
 
 _NAME_LABELS = {"names": "Show display names", "anonymous": "Anonymise (Participant 1, 2, …)"}
 
@@ -62,12 +63,14 @@ def leaderboard_figure(entries: Sequence[LeaderboardEntry], challenge: Challenge
     return figure
 
 
-def _picked_run(table: Any, chart: Any, entries: Sequence[LeaderboardEntry]) -> int | None:
-    """The run of the row or point the host clicked, if any."""
-    rows = table.selection.rows if table is not None else []
+def picked_run(table: Any, chart: Any, entries: Sequence[LeaderboardEntry]) -> int | None:
+    """The run of the row or point the host clicked, if any: `table` and `chart` are the
+    selection events Streamlit returns, {"selection": {"rows": […]}} and
+    {"selection": {"points": [{"customdata": run id, …}]}}."""
+    rows = (table or {}).get("selection", {}).get("rows", [])
     if rows and rows[0] < len(entries):
         return entries[rows[0]].run_id
-    points = chart.selection.points if chart is not None else []
+    points = (chart or {}).get("selection", {}).get("points", [])
     for point in points:
         custom = point.get("customdata")
         if isinstance(custom, (int, float)):
@@ -112,7 +115,7 @@ def leaderboard_panel(room: RoomStore, *, key: str, pickable: bool = False) -> N
         chart = right.plotly_chart(figure, width="stretch", key=f"{key}_chart",
                                    config={"displayModeBar": False}, on_select="rerun",
                                    selection_mode="points")
-        picked = _picked_run(table, chart, entries)
+        picked = picked_run(table, chart, entries)
         if picked is not None:
             project_run(room, picked)
 

@@ -1,5 +1,6 @@
 """Show one on the projector: any participant's model or run, read only — its summary, its
-curves and its test figures — and "Bring it to my Build page" for the host's own copy.
+curves, its test figures and its first feature maps — and "Bring it to my Build page" for
+the host's own copy (a run's trained weights with it).
 
 A participant is chosen by a row of the room table, a point or row of the leaderboard, or
 the menu here; the choice is kept in the host's session (`project`).
@@ -13,15 +14,18 @@ from typing import Any
 import streamlit as st
 
 from cnnviz.archfile import load_architecture
-from cnnviz.errors import SpecError, StoreError
+from cnnviz.bundle import BundleError
+from cnnviz.errors import LimitError, SpecError, StoreError
 from cnnviz.shapes import summarize
 from cnnviz.spec import ModelSpec
-from cnnviz.store import ParticipantDetail, RoomStore, StoredRun
+from cnnviz.store import ParticipantDetail, RoomStore, Store, StoredRun
 from cnnviz.train import wilson_interval
 from ui.host.auth import require_host
+from ui.host.preview import feature_maps_preview
 from ui.markdown import escape_markdown
-from ui.state import set_spec, show_notice
+from ui.state import BROUGHT_KEY, BroughtRun, current_spec, set_spec, show_notice
 from ui.train.charts import LIVE_CHART_CONFIG, curves_figure
+from ui.workspace import adopt_stored_run
 
 __all__ = ["Projected", "project", "project_run", "projected", "projector_view",
            "summary_rows"]
@@ -110,9 +114,26 @@ def _chosen_run(detail: ParticipantDetail, run_id: int | None) -> StoredRun | No
     return by_id.get(shown) if shown is not None else None
 
 
-def _bring(spec: ModelSpec, name: str) -> None:
+def _bring(spec: ModelSpec, name: str, store: Store, owner_id: int,
+           run: StoredRun | None) -> None:
+    """Their model becomes the host's; a run's trained weights become the host's trained
+    model, loaded as a reload loads a participant's own run."""
     set_spec(spec)  # the host's own model stays one Undo away
-    show_notice(f"{name}'s model is on your Build page; yours is one Undo away.")
+    if current_spec() != spec:
+        return  # refused (e.g. over the layer limit), with a notice saying why
+    shown = escape_markdown(name)
+    if run is None or not run.has_weights:
+        show_notice(f"{shown}'s model is on your Build page; yours is one Undo away.")
+        return
+    try:
+        record = adopt_stored_run(store, owner_id, run)
+    except (BundleError, LimitError, StoreError) as error:
+        show_notice(f"{shown}'s model is on your Build page (yours is one Undo away), but "
+                    f"the weights of run {run.id} could not be loaded: {error}")
+        return
+    st.session_state[BROUGHT_KEY] = BroughtRun(name, run.id, record.weights_version)
+    show_notice(f"{shown}'s run {run.id} is on your Build page with its trained weights: "
+                "Feature maps shows what it learned. Yours is one Undo away.")
 
 
 def _run_part(run: StoredRun) -> None:
@@ -164,8 +185,12 @@ def projector_view(room: RoomStore) -> None:
                          format="localized")})
         if run is not None:
             _run_part(run)
+            feature_maps_preview(room.store, detail.participant_id, run)
         left, right = st.columns([1, 2], vertical_alignment="center")
         left.button("Bring it to my Build page", key="host_projector_bring", type="primary",
-                    on_click=_bring, args=(spec, name), icon=":material/input:")
-        right.caption("Then its feature maps are one click away on Feature maps (with random "
+                    on_click=_bring, args=(spec, name, room.store, detail.participant_id, run),
+                    icon=":material/input:")
+        right.caption("Its trained weights come too: Feature maps shows what it learned."
+                      if run is not None and run.has_weights else
+                      "Then its feature maps are one click away on Feature maps (with random "
                       "weights until you train it).")
