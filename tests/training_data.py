@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,14 @@ def stripes_dataset(train: int = 160, test: int = 40, seed: int = 0) -> Dataset:
     x_test, y_test = split(test)
     return Dataset("stripes", x_train, y_train, x_test, y_test, ("left", "right"))
 
+
+def save_stripes_npz(folder: Path) -> Path:
+    """`stripes_dataset()` as an .npz upload: uint8 images without the channel axis."""
+    data = stripes_dataset()
+    path = folder / "stripes.npz"
+    np.savez(path, x_train=(data.x_train[..., 0] * 255).astype(np.uint8), y_train=data.y_train,
+             x_test=(data.x_test[..., 0] * 255).astype(np.uint8), y_test=data.y_test)
+    return path
 
 def tiny_spec(units: int = 2, activation: str | None = "softmax") -> ModelSpec:
     return ModelSpec(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from training_data import stripes_dataset, two_block_classifier
+from training_data import save_stripes_npz, two_block_classifier
 
 from cnnviz.bundle import load_bundle, write_bundle_folder
 from cnnviz.cli import main
@@ -18,11 +18,7 @@ _TRAINED = two_block_classifier("stripes-net", classes=2)
 
 @pytest.fixture
 def stripes_npz(tmp_path: Path) -> Path:
-    data = stripes_dataset()
-    path = tmp_path / "stripes.npz"
-    np.savez(path, x_train=(data.x_train[..., 0] * 255).astype(np.uint8), y_train=data.y_train,
-             x_test=(data.x_test[..., 0] * 255).astype(np.uint8), y_test=data.y_test)
-    return path
+    return save_stripes_npz(tmp_path)
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from training_data import stripes_dataset, tiny_spec
+from training_data import save_stripes_npz, tiny_spec
 
 from cnnviz.archfile import dump_architecture
 from cnnviz.bundle import load_bundle
@@ -30,11 +29,7 @@ def digits_json(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def stripes_npz(tmp_path: Path) -> Path:
-    data = stripes_dataset()
-    path = tmp_path / "stripes.npz"
-    np.savez(path, x_train=(data.x_train[..., 0] * 255).astype(np.uint8), y_train=data.y_train,
-             x_test=(data.x_test[..., 0] * 255).astype(np.uint8), y_test=data.y_test)
-    return path
+    return save_stripes_npz(tmp_path)
 
 
 def test_json_report_is_the_last_stdout_line(
