@@ -36,6 +36,7 @@ def save_stripes_npz(folder: Path) -> Path:
              x_test=(data.x_test[..., 0] * 255).astype(np.uint8), y_test=data.y_test)
     return path
 
+
 def tiny_spec(units: int = 2, activation: str | None = "softmax") -> ModelSpec:
     return ModelSpec(
         input_shape=(8, 8, 1),
