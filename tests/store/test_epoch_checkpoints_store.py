@@ -6,12 +6,11 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pytest
 import sqlalchemy as sa
+from run_rows import start_run
 
 from cnnviz.bundle import (
     bundle_bytes,
@@ -33,24 +32,8 @@ SPEC = ModelSpec((8, 8, 1), (Conv2DSpec(filters=2, kernel_size=3), FlattenSpec()
                              DenseSpec(units=10, activation="softmax")), name="tiny")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'cnnviz.db'}"
-    make: Callable[[], str] = request.getfixturevalue("fresh_postgres_database")
-    return make()
-
-
-@pytest.fixture()
-def store(store_url: str, tmp_path: Path) -> Store:
-    return open_store(store_url, tmp_path / "uploads")
-
-
 def _start(store: Store, workspace_id: int, epochs: int = 3) -> int:
-    return store.start_run(workspace_id, architecture_json='{"layers": []}',
-                           settings={"epochs": epochs, "seed": 4}, dataset_name="digits",
-                           class_names=[str(n) for n in range(10)], epochs_total=epochs,
-                           params=1234)
+    return start_run(store, workspace_id, epochs, seed=4)
 
 
 def test_epoch_checkpoints_round_trip_and_survive_a_new_server(

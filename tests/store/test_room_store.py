@@ -4,7 +4,6 @@ and on a real PostgreSQL server."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,23 +12,10 @@ import sqlalchemy as sa
 from cnnviz.errors import StoreError
 from cnnviz.quiz import clean_answer
 from cnnviz.room import Locks
-from cnnviz.store import RoomStore, Store, migrate, open_store
+from cnnviz.store import RoomStore, Store, migrate
 from cnnviz.store.schema import MIGRATIONS, current_version
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)> **bold** [x](javascript:alert(1))"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'cnnviz.db'}"
-    make: Callable[[], str] = request.getfixturevalue("fresh_postgres_database")
-    return make()
-
-
-@pytest.fixture()
-def store(store_url: str, tmp_path: Path) -> Store:
-    return open_store(store_url, tmp_path / "uploads")
 
 
 def _run(store: Store, workspace_id: int, *, accuracy: float | None, params: int = 1000,

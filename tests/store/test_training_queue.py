@@ -7,20 +7,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from cnnviz.store import open_store
 from cnnviz.store.queue import QUEUE_STALE_SECONDS, RoomQueue
 from cnnviz.store.schema import training_queue
 from cnnviz.train import QueueCancelled
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'cnnviz.db'}"
-    make: Callable[[], str] = request.getfixturevalue("fresh_postgres_database")
-    return make()
 
 
 class Participant:

@@ -9,11 +9,11 @@ import sqlite3
 import threading
 import time
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from run_rows import start_run
 
 from cnnviz.errors import DisplayNameError, StoreError
 from cnnviz.store import SCHEMA_VERSION, Store, migrate, open_store
@@ -24,24 +24,8 @@ HOSTILE = ["Robert'); DROP TABLE runs;--", "x\" OR 1=1 --", "%_\\", "<script>ale
            "**bold** [link](javascript:alert(1))"]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'cnnviz.db'}"
-    make: Callable[[], str] = request.getfixturevalue("fresh_postgres_database")
-    return make()
-
-
-@pytest.fixture()
-def store(store_url: str, tmp_path: Path) -> Store:
-    return open_store(store_url, tmp_path / "uploads")
-
-
 def _start(store: Store, workspace_id: int, epochs: int = 3) -> int:
-    return store.start_run(workspace_id, architecture_json='{"layers": []}',
-                           settings={"epochs": epochs, "seed": 0}, dataset_name="digits",
-                           class_names=[str(n) for n in range(10)], epochs_total=epochs,
-                           params=1234)
+    return start_run(store, workspace_id, epochs, seed=0)
 
 
 def _finish(store: Store, run_id: int, weights: bytes = b"weights") -> None:
