@@ -5,10 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import run_cli
 from PIL import Image
 
 from cnnviz.bundle import write_bundle_folder
-from cnnviz.cli import main
 from cnnviz.data import to_model_input
 from cnnviz.featuremaps import extract_activations
 from cnnviz.keras_build import build_model
@@ -28,9 +28,7 @@ def disc(tmp_path: Path) -> Path:
 
 
 def _explain(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(["explain", *argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+    return run_cli(capsys, "explain", *argv)
 
 
 def _keras_output(model: object, image: Path, layer: int) -> np.ndarray:

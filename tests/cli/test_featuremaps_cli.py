@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from cli_run import run_cli
 from PIL import Image
 
 import cnnviz.settings
 from cnnviz.archfile import dump_architecture
 from cnnviz.bundle import bundle_bytes
-from cnnviz.cli import main
 from cnnviz.cli.featuremaps import mosaic_file_name
 from cnnviz.keras_build import build_model
 from cnnviz.presets import get_preset
@@ -36,9 +36,7 @@ def circle(tmp_path: Path) -> Path:
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(["featuremaps", *argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+    return run_cli(capsys, "featuremaps", *argv)
 
 
 def test_preset_writes_a_mosaic_per_spatial_layer_and_predictions(
