@@ -2,13 +2,13 @@
 
 - `local` (the default): the warm worker processes of this machine
   (`train_in_worker`), unchanged.
-- `ray`: each training is a Ray task on the cluster named by `ray_address`, asking for
-  `train_cpus`, `train_gpus` and any custom resources, so that Ray places it on a node
-  with room. Progress, the weights of each finished epoch and the stop flag travel
-  through one small Ray actor (a mailbox per training) on the driver's node; the
-  result and the final weights come back as the task's return value. Built-in datasets
-  are made on the worker from their name and seed; other datasets go once into Ray's
-  object store and are reused by later trainings.
+- `ray`: each training (a fine-tuning's two phases too) is a Ray task on the cluster
+  named by `ray_address`, asking for `train_cpus`, `train_gpus` and any custom
+  resources, so that Ray places it on a node with room. Progress, the weights of each
+  finished epoch and the stop flag travel through one small Ray actor (a mailbox per
+  training) on the driver's node; the result and the final weights come back as the
+  task's return value. Built-in datasets are made on the worker from their name and
+  seed; other datasets go once into Ray's object store and are reused by later trainings.
 
 Ray is imported only by the `ray` backend.
 """
@@ -25,17 +25,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from cnnviz._types import Weights
 from cnnviz.data import BUILTIN_DATASETS, Dataset, DatasetError, load_dataset
 from cnnviz.keras_build import build_model
 from cnnviz.settings import Settings, get_settings
 from cnnviz.spec import ModelSpec
 from cnnviz.tf_runtime import configure_tensorflow
 from cnnviz.train.failure import failure_message
+from cnnviz.train.finetune import FineTunePlan, FineTuneResult, PretrainedBase, fine_tune
 from cnnviz.train.preparation import fit_dataset_to_input
 from cnnviz.train.progress import EpochWeightsCallable, ProgressCallable, StopSignal
 from cnnviz.train.run import train
 from cnnviz.train.settings import TrainingError, TrainingSettings
-from cnnviz.train.worker import train_in_worker
+from cnnviz.train.worker import finetune_in_worker, train_in_worker
 
 if TYPE_CHECKING:
     from cnnviz.train.run import TrainingResult
@@ -113,6 +115,23 @@ class TrainingBackend(Protocol):
         on_placed: PlacedCallable | None = None,
     ) -> TrainingResult: ...
 
+    def fine_tune(
+        self,
+        base: PretrainedBase,
+        dataset: Dataset,
+        plan: FineTunePlan,
+        *,
+        progress: ProgressCallable | None = None,
+        stop_event: StopSignal | None = None,
+        report_every: int = 10,
+        epoch_weights: EpochWeightsCallable | None = None,
+        source: DatasetSource | None = None,
+        on_placed: PlacedCallable | None = None,
+    ) -> FineTuneResult:
+        """`cnnviz.train.finetune.fine_tune`, both phases in one place; `dataset` is
+        fitted to the base's input already."""
+        ...
+
 
 class LocalBackend:
     """The warm worker processes of this machine (`cnnviz.train.worker`)."""
@@ -136,6 +155,26 @@ class LocalBackend:
             on_placed("this machine")
         return train_in_worker(
             spec, dataset, settings, progress=progress, stop_event=stop_event,
+            report_every=report_every, epoch_weights=epoch_weights,
+        )  # fmt: skip
+
+    def fine_tune(
+        self,
+        base: PretrainedBase,
+        dataset: Dataset,
+        plan: FineTunePlan,
+        *,
+        progress: ProgressCallable | None = None,
+        stop_event: StopSignal | None = None,
+        report_every: int = 10,
+        epoch_weights: EpochWeightsCallable | None = None,
+        source: DatasetSource | None = None,
+        on_placed: PlacedCallable | None = None,
+    ) -> FineTuneResult:
+        if on_placed is not None:
+            on_placed("this machine")
+        return finetune_in_worker(
+            base, dataset, plan, progress=progress, stop_event=stop_event,
             report_every=report_every, epoch_weights=epoch_weights,
         )  # fmt: skip
 
@@ -259,6 +298,52 @@ class _AskedToStop:
         return self.answer
 
 
+WorkOnWorker = Callable[
+    [Dataset, ProgressCallable, StopSignal, EpochWeightsCallable | None], tuple[Any, Weights]]
+
+
+def _on_worker(
+    data: Dataset | BuiltinDataset,
+    input_shape: tuple[int, int, int],
+    mailbox: Any,
+    key: str,
+    send_epoch_weights: bool,
+    work: WorkOnWorker,
+) -> tuple[str, Any, Any]:
+    """What every Ray task does around its `work`: says where it runs, makes the data,
+    streams progress and epoch weights, and returns ("done", payload, weights) or
+    ("failed", message, None)."""
+    import ray
+
+    node = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]  # Ray's is untyped
+    last: list[Any] = [mailbox.push.remote(key, ("placed", node))]
+
+    def send(message: tuple[Any, ...]) -> None:
+        last[0] = mailbox.push.remote(key, message)
+
+    configure_tensorflow()
+    import keras
+
+    # A Ray worker runs one task at a time: clearing Keras's state touches no one else's.
+    keras.backend.clear_session()
+    try:
+        if isinstance(data, BuiltinDataset):
+            data = load_dataset(data.name, seed=data.seed)
+        dataset = fit_dataset_to_input(data, input_shape)
+        payload, weights = work(
+            dataset, lambda progress: send(("progress", progress)), _AskedToStop(mailbox, key),
+            (lambda done, weights: send(("weights", done, weights)))
+            if send_epoch_weights else None,
+        )  # fmt: skip
+        outcome: tuple[str, Any, Any] = ("done", payload, weights)
+    except Exception as error:  # the caller shows the message; the worker lives on
+        outcome = ("failed", failure_message(error), None)
+    finally:
+        keras.backend.clear_session()
+    ray.get(last[0])  # every message is in the mailbox before the result is
+    return outcome
+
+
 def _train_on_worker(
     spec_dict: dict[str, Any],
     data: Dataset | BuiltinDataset,
@@ -269,43 +354,42 @@ def _train_on_worker(
     report_every: int,
     send_epoch_weights: bool,
 ) -> tuple[str, Any, Any]:
-    """The Ray task: ("done", result without model, weights) or ("failed", message, None)."""
-    import ray
-
-    node = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]  # Ray's is untyped
-    last: list[Any] = [mailbox.push.remote(key, ("placed", node))]
-
-    def send(message: tuple[Any, ...]) -> None:
-        last[0] = mailbox.push.remote(key, message)
-
-
-    configure_tensorflow()
-    import keras
-
+    """The Ray task of a training: its result without the model, and the final weights."""
     spec = ModelSpec.from_dict(spec_dict)
-    # A Ray worker runs one task at a time: clearing Keras's state touches no one else's.
-    keras.backend.clear_session()
-    try:
-        if isinstance(data, BuiltinDataset):
-            data = load_dataset(data.name, seed=data.seed)
-        dataset = fit_dataset_to_input(data, spec.input_shape)
-        result = train(
-            spec, dataset, settings, progress=lambda progress: send(("progress", progress)),
-            stop_event=_AskedToStop(mailbox, key), report_every=report_every, host=host,
-            epoch_weights=(lambda done, weights: send(("weights", done, weights)))
-            if send_epoch_weights else None,
-        )  # fmt: skip
-        outcome: tuple[str, Any, Any] = (
-            "done",
-            dataclasses.replace(result, model=None),
-            result.model.get_weights(),
-        )
-    except Exception as error:  # the caller shows the message; the worker lives on
-        outcome = ("failed", failure_message(error), None)
-    finally:
-        keras.backend.clear_session()
-    ray.get(last[0])  # every message is in the mailbox before the result is
-    return outcome
+
+    def work(dataset: Dataset, progress: ProgressCallable, stop: StopSignal,
+             epoch_weights: EpochWeightsCallable | None) -> tuple[Any, Weights]:
+        result = train(spec, dataset, settings, progress=progress, stop_event=stop,
+                       report_every=report_every, host=host, epoch_weights=epoch_weights)
+        return dataclasses.replace(result, model=None), result.model.get_weights()
+
+    return _on_worker(data, spec.input_shape, mailbox, key, send_epoch_weights, work)
+
+
+def _fine_tune_on_worker(
+    base_dict: dict[str, Any],
+    base_weights: Weights,
+    description: str,
+    data: Dataset | BuiltinDataset,
+    plan: FineTunePlan,
+    host: Settings,
+    mailbox: Any,
+    key: str,
+    report_every: int,
+    send_epoch_weights: bool,
+) -> tuple[str, Any, Any]:
+    """The Ray task of a fine-tuning: both phases, the outcome without the model, and the
+    final weights."""
+    base = PretrainedBase(ModelSpec.from_dict(base_dict), base_weights, description)
+
+    def work(dataset: Dataset, progress: ProgressCallable, stop: StopSignal,
+             epoch_weights: EpochWeightsCallable | None) -> tuple[Any, Weights]:
+        outcome = fine_tune(base, dataset, plan, progress=progress, stop_event=stop,
+                            report_every=report_every, host=host, epoch_weights=epoch_weights)
+        training = dataclasses.replace(outcome.training, model=None)
+        return dataclasses.replace(outcome, training=training), outcome.training.model.get_weights()
+
+    return _on_worker(data, base.spec.input_shape, mailbox, key, send_epoch_weights, work)
 
 
 class RayBackend:
@@ -329,6 +413,7 @@ class RayBackend:
         self._lock = threading.Lock()
         self._mailbox: Any = None
         self._remote: Any = None
+        self._remote_fine_tune: Any = None
         self._uploads: dict[tuple[str, tuple[int, ...]], Any] = {}
         self._unnamed: weakref.WeakKeyDictionary[Dataset, Any] = weakref.WeakKeyDictionary()
 
@@ -361,6 +446,7 @@ class RayBackend:
                 )
             if self._remote is None:
                 self._remote = ray.remote(_train_on_worker)
+                self._remote_fine_tune = ray.remote(_fine_tune_on_worker)
         return ray
 
     def _data(self, ray: Any, dataset: Dataset, source: DatasetSource | None) -> Any:
@@ -379,19 +465,21 @@ class RayBackend:
                 self._unnamed[dataset] = ray.put(dataset)
             return self._unnamed[dataset]
 
-    def train(
+    def _options(self) -> dict[str, Any]:
+        """The resources each task declares, so that Ray places it on a node with room."""
+        return {"num_cpus": self.cpus, "num_gpus": self.gpus,
+                "resources": self.resources or None, "max_retries": 0}
+
+    def _run_task(
         self,
-        spec: ModelSpec,
-        dataset: Dataset,
-        settings: TrainingSettings,
-        *,
-        progress: ProgressCallable | None = None,
-        stop_event: StopSignal | None = None,
-        report_every: int = 10,
-        epoch_weights: EpochWeightsCallable | None = None,
-        source: DatasetSource | None = None,
-        on_placed: PlacedCallable | None = None,
-    ) -> TrainingResult:
+        submit: Callable[[Any, str], Any],
+        progress: ProgressCallable | None,
+        stop_event: StopSignal | None,
+        epoch_weights: EpochWeightsCallable | None,
+        on_placed: PlacedCallable | None,
+    ) -> tuple[Any, Weights]:
+        """Start the task `submit(mailbox, key)` gives, relay its messages and the stop
+        flag until it ends; its payload and final weights."""
         ray = self._ray()
         from ray.exceptions import RayError, RayTaskError
 
@@ -399,14 +487,7 @@ class RayBackend:
         mailbox = self._mailbox
         node: str | None = None
         try:
-            task = self._remote.options(
-                num_cpus=self.cpus, num_gpus=self.gpus, resources=self.resources or None,
-                max_retries=0,
-            ).remote(
-                spec.to_dict(), self._data(ray, dataset, source), settings,
-                self.host or get_settings(), mailbox, key, report_every,
-                epoch_weights is not None,
-            )  # fmt: skip
+            task = submit(mailbox, key)
             stop_sent = False
             while True:
                 if not stop_sent and stop_event is not None and stop_event.is_set():
@@ -443,12 +524,71 @@ class RayBackend:
                 pass
         if kind == "failed":
             raise TrainingError(payload)
+        return payload, weights
 
+    def train(
+        self,
+        spec: ModelSpec,
+        dataset: Dataset,
+        settings: TrainingSettings,
+        *,
+        progress: ProgressCallable | None = None,
+        stop_event: StopSignal | None = None,
+        report_every: int = 10,
+        epoch_weights: EpochWeightsCallable | None = None,
+        source: DatasetSource | None = None,
+        on_placed: PlacedCallable | None = None,
+    ) -> TrainingResult:
+        ray = self._ray()
+
+        def submit(mailbox: Any, key: str) -> Any:
+            return self._remote.options(**self._options()).remote(
+                spec.to_dict(), self._data(ray, dataset, source), settings,
+                self.host or get_settings(), mailbox, key, report_every,
+                epoch_weights is not None)
+
+        payload, weights = self._run_task(submit, progress, stop_event, epoch_weights, on_placed)
         configure_tensorflow()
         model = build_model(spec, seed=settings.seed)
         model.set_weights(weights)
         result: TrainingResult = dataclasses.replace(payload, model=model, spec=spec)
         return result
+
+    def fine_tune(
+        self,
+        base: PretrainedBase,
+        dataset: Dataset,
+        plan: FineTunePlan,
+        *,
+        progress: ProgressCallable | None = None,
+        stop_event: StopSignal | None = None,
+        report_every: int = 10,
+        epoch_weights: EpochWeightsCallable | None = None,
+        source: DatasetSource | None = None,
+        on_placed: PlacedCallable | None = None,
+    ) -> FineTuneResult:
+        """`fine_tune` as one Ray task (both phases on one node); the model is built here."""
+        ray = self._ray()
+
+        def submit(mailbox: Any, key: str) -> Any:
+            return self._remote_fine_tune.options(**self._options()).remote(
+                base.spec.to_dict(), base.weights, base.description,
+                self._data(ray, dataset, source), plan,
+                self.host or get_settings(), mailbox, key, report_every,
+                epoch_weights is not None)
+
+        payload, weights = self._run_task(submit, progress, stop_event, epoch_weights, on_placed)
+        return _with_model(payload, weights, plan)
+
+
+def _with_model(outcome: FineTuneResult, weights: Weights, plan: FineTunePlan) -> FineTuneResult:
+    """The outcome of a fine-tuning run elsewhere, with its model rebuilt here."""
+    configure_tensorflow()
+    spec = outcome.training.spec  # the last phase's: which layers were trainable then
+    model = build_model(spec, seed=plan.head_settings.seed)
+    model.set_weights(weights)
+    return dataclasses.replace(outcome, training=dataclasses.replace(outcome.training,
+                                                                     model=model))
 
 
 _backends: dict[tuple[str, str], TrainingBackend] = {}

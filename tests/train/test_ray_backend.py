@@ -21,14 +21,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import ui.train.finetune
 import ui.train.job
 from cnnviz.archfile import dump_architecture
 from cnnviz.cli import main
 from cnnviz.data import load_dataset
+from cnnviz.keras_build import build_model
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
 from cnnviz.spec import ModelSpec
-from cnnviz.train import TrainingError, TrainingProgress, TrainingSettings, predicted_labels
+from cnnviz.train import (
+    FineTunePlan,
+    HeadSpec,
+    PretrainedBase,
+    TrainingError,
+    TrainingProgress,
+    TrainingSettings,
+    base_from_model,
+    finetune_spec,
+    predicted_labels,
+)
 from cnnviz.train.backends import LocalBackend, RayBackend, builtin_source, ray_init_arguments
+from ui.train.finetune import FineTuneJob
 from ui.train.job import TrainingJob
 
 HEAD_IP, SECOND_IP = "127.0.0.2", "127.0.0.3"
@@ -235,6 +248,90 @@ def test_the_app_job_trains_through_the_configured_backend(
     job.run()
     assert job.state == "finished" and job.progress is not None and placed == [SECOND_IP]
     assert job.result is not None and job.result.epochs_completed == 1 and job.x_test is not None
+
+
+def _conv(name: str) -> dict[str, object]:
+    return {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
+                                               "activation": "relu", "name": name}}
+
+
+def _base() -> PretrainedBase:
+    """The convolutional base of a small digits model (untrained: its seeded weights)."""
+    trained = ModelSpec.from_dict({
+        "name": "digits-net", "input_shape": [8, 8, 1],
+        "layers": [_conv("block1_conv1"), {"class_name": "MaxPooling2D",
+                                           "config": {"pool_size": 2, "name": "block1_pool"}},
+                   _conv("block2_conv1"), {"class_name": "Flatten", "config": {}},
+                   {"class_name": "Dense", "config": {"units": 10, "activation": "softmax"}}],
+    })
+    return base_from_model(build_model(trained, seed=3), trained, "digits-net")
+
+
+def _plan(head_epochs: int = 1) -> FineTunePlan:
+    def phase(rate: float, epochs: int) -> TrainingSettings:
+        return TrainingSettings(optimizer="rmsprop", learning_rate=rate, epochs=epochs,
+                                schedule="constant", batch_size=16)
+
+    return FineTunePlan("block2_conv1", HeadSpec(dense_units=(8,)), phase(1e-3, head_epochs),
+                        phase(1e-4, 1))
+
+
+def test_a_fine_tuning_on_ray_is_the_one_made_here_and_streams_both_phases(
+    cluster: str,
+) -> None:
+    digits, base, plan = load_dataset("digits"), _base(), _plan()
+    reports: list[TrainingProgress] = []
+    epochs: list[int] = []
+    placed: list[str] = []
+    on_ray = RayBackend(cluster, resources={"second_node": 1}).fine_tune(
+        base, digits, plan, progress=reports.append, source=builtin_source(digits),
+        epoch_weights=lambda done, weights: epochs.append(done), on_placed=placed.append,
+    )  # fmt: skip
+    here = LocalBackend().fine_tune(base, digits, plan)
+    assert placed == [SECOND_IP] and epochs == [1, 2]
+    assert [report.epochs for report in reports] == [2] * len(reports)
+    assert reports[-1].epoch == 2 and reports[-1].phase == "done"
+    assert on_ray.phases == here.phases and on_ray.boundary_epoch == 1
+    assert on_ray.phases[1].first_trainable_layer == "block2_conv1"
+    model = on_ray.training.model
+    assert model.get_layer("block1_conv1").trainable is False
+    predicted = predicted_labels(model.predict(digits.x_test, verbose=0), 0.5)
+    accuracy = float(np.mean(predicted == digits.y_test))
+    assert on_ray.training.test_accuracy == pytest.approx(accuracy)
+    assert on_ray.training.test_accuracy == here.training.test_accuracy
+
+
+def test_a_stop_in_phase_1_on_ray_keeps_its_weights_and_skips_phase_2(cluster: str) -> None:
+    digits, stop = load_dataset("digits"), threading.Event()
+    outcome = RayBackend(cluster).fine_tune(
+        _base(), digits, _plan(head_epochs=5), progress=lambda progress: stop.set(),
+        stop_event=stop, report_every=2, source=builtin_source(digits),
+    )  # fmt: skip
+    assert outcome.training.stopped and len(outcome.phases) == 1
+    assert outcome.training.epochs_completed < 5
+
+
+def test_the_app_fine_tunes_through_the_configured_backend(
+    cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    placed: list[str] = []
+    backend = RayBackend(cluster, resources={"second_node": 1})
+    fine_tune = backend.fine_tune
+    monkeypatch.setattr(backend, "fine_tune", lambda *args, **kwargs: fine_tune(
+        *args, **kwargs, on_placed=placed.append))
+    monkeypatch.setattr(ui.train.finetune, "training_backend", lambda: backend)
+    digits, base, plan = load_dataset("digits"), _base(), _plan()
+    job = FineTuneJob(spec=finetune_spec(base.spec, plan.head, 10, 2), dataset=digits,
+                      settings=plan.combined_settings, phase_boundary=1,
+                      base_loader=lambda: base, plan=plan)
+    job.source = builtin_source(digits)
+    job.run()
+    assert job.state == "finished", job.error
+    assert placed == [SECOND_IP]
+    assert job.progress is not None and job.progress.epoch == 2
+    record = job.finetune_record()
+    assert record is not None and record.boundary_epoch == 1 and record.base == "digits-net"
+    assert job.result is not None and job.result.epochs_completed == 2
 
 
 def test_killing_the_second_node_mid_training_is_a_clear_message_in_the_app(

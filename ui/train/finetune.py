@@ -1,9 +1,10 @@
 """Train page: fine-tune a trained convolutional base, the lesson's two phases in one job.
 
 The base is this session's trained model (a loaded bundle included), a run stored in the
-workspace, or VGG16 / MobileNet with ImageNet weights. The job runs in the background
-worker like any training and is stored in the workspace as it goes; its curves show both
-phases on one axis with the boundary marked, and each phase's weight counts.
+workspace, or VGG16 / MobileNet with ImageNet weights. The job runs on the configured
+training backend (a local worker, or a Ray task) like any training and is stored in the
+workspace as it goes; its curves show both phases on one axis with the boundary marked,
+and each phase's weight counts.
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ from cnnviz.train import (
     base_from_model,
     convolutional_base,
     default_unfreeze_from,
-    finetune_in_worker,
     finetune_spec,
     imagenet_base,
     imagenet_base_spec,
     imagenet_weights_path,
+    training_backend,
 )
 from ui.lesson import lesson_refuses_training
 from ui.state import session_runs, trained_model
@@ -73,9 +74,10 @@ class FineTuneJob(TrainingJob):
         assert self.base_loader is not None
         base = self.base_loader()
         self.base_description = base.description
-        self.outcome = finetune_in_worker(
+        self.outcome = training_backend().fine_tune(
             base, fitted, self.plan, progress=self._progress, stop_event=self.stop_event,
             epoch_weights=self._epoch_weights if self.recorder is not None else None,
+            source=self.source,
         )  # fmt: skip
         return self.outcome.training
 
