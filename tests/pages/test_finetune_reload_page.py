@@ -9,11 +9,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.workspace
+from cnnviz.bundle import load_bundle
 from cnnviz.keras_build import build_model
 from cnnviz.spec import ModelSpec
 from cnnviz.store import Store, open_store
-from cnnviz.train import TrainedModel
-from ui.state import JOB_KEY, SPEC_KEY, TRAINED_KEY, WORKSPACE_KEY
+from cnnviz.train import FineTuneRecord, TrainedModel
+from ui.state import JOB_KEY, RESULT_KEY, RUNS_KEY, SPEC_KEY, TRAINED_KEY, WORKSPACE_KEY
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -79,7 +80,13 @@ def test_a_reload_shows_the_fine_tuning_with_its_boundary_and_phases(
     assert not at.exception, at.exception
     before = _phase_table(at)
     assert _boundary(at) == 2
-    token = at.session_state[WORKSPACE_KEY].token
+    workspace = at.session_state[WORKSPACE_KEY]
+    record = at.session_state[RESULT_KEY].finetune  # what the page's bundle download writes
+    assert record is not None and record == job.finetune_record()
+    kept = load_bundle(store.run_weights(workspace.id, at.session_state[RUNS_KEY][-1].run_id)
+                       or b"")  # what the workspace's download holds
+    assert FineTuneRecord.from_dict(kept.finetune) == record
+    token = workspace.token
 
     reloaded = _open_train_page(monkeypatch, store, token, trained=False)
     assert JOB_KEY not in reloaded.session_state  # a new session: only the store remembers
