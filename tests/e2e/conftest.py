@@ -6,6 +6,7 @@ Fixtures:
 - `page`: a fresh 1280×800 page per test (its own browser context, so its own session).
 - `wait_for_app`: `wait_for_app(page)` blocks until Streamlit has finished the current run.
 - `screenshot`: `screenshot(page, "name")` saves `tests/e2e/screenshots/name.png`, returns it.
+- `shapes_app`: base URL of an app of the test's own that offers only the shapes dataset.
 
 Every test here is skipped with a reason when chromium or Playwright is missing, unless
 `CNNVIZ_REQUIRE_BROWSER=1` (CI), where the same condition fails the tests instead.
@@ -186,13 +187,19 @@ def open_page(page: Any, name: str) -> None:
 
 def train_one_epoch(page: Any) -> str:
     """On the Train page: one epoch with the defaults; returns the test accuracy shown."""
+    return train_epochs(page, 1)
+
+
+def train_epochs(page: Any, epochs: int, timeout_ms: int = TRAINING_TIMEOUT_MS) -> str:
+    """On the Train page: `epochs` epochs, other settings at their defaults; returns the
+    test accuracy shown."""
     open_page(page, "Train")
-    epochs = page.get_by_role("spinbutton", name="Epochs")
-    epochs.fill("1")
-    epochs.press("Enter")
+    field = page.get_by_role("spinbutton", name="Epochs")
+    field.fill(str(epochs))
+    field.press("Enter")
     _wait_for_app(page)
     page.get_by_role("button", name="Train", exact=True).click()
-    page.get_by_text("Test accuracy", exact=True).wait_for(timeout=TRAINING_TIMEOUT_MS)
+    page.get_by_text("Test accuracy", exact=True).wait_for(timeout=timeout_ms)
     _wait_for_app(page)
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
     accuracy = re.search(r"\d+\.\d%", metric.inner_text())
@@ -202,11 +209,28 @@ def train_one_epoch(page: Any) -> str:
 
 def trained_prediction(page: Any) -> str:
     """On the Feature maps page, with the session's trained model: its prediction line."""
-    open_page(page, "Feature maps")
-    page.get_by_text("Model trained in this session").wait_for(timeout=TRAINING_TIMEOUT_MS)
+    open_trained_feature_maps(page)
     line = page.get_by_text(re.compile(r"^Prediction: ")).first
     line.wait_for(timeout=TRAINING_TIMEOUT_MS)
     return str(line.inner_text())
+
+
+def open_trained_feature_maps(page: Any) -> None:
+    """Open Feature maps and wait until it shows the model trained in this session."""
+    open_page(page, "Feature maps")
+    page.get_by_text("Model trained in this session").wait_for(timeout=TRAINING_TIMEOUT_MS)
+
+
+@pytest.fixture
+def shapes_app(tmp_path: Path) -> Iterator[str]:
+    """An app of its own offering only the shapes dataset, with a store of its own."""
+    port = free_port()
+    server = start_app(port, tmp_path / "server.log", env={
+        "CNNVIZ_DATASETS": "shapes", "CNNVIZ_STORE_PATH": str(tmp_path / "store.db")})
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_app(server)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import open_page, train_one_epoch
+from conftest import open_trained_feature_maps, train_one_epoch
 
 from cnnviz.spec import ModelSpec
 from cnnviz.urlcodec import encode_spec
@@ -23,7 +23,6 @@ SPEC = ModelSpec.from_dict({
         {"class_name": "Dense", "config": {"units": 8, "activation": "softmax"}},
     ],
 })  # fmt: skip
-TRAINED_TIMEOUT_MS = 240_000
 
 
 def _heading(page: Any) -> Any:
@@ -50,9 +49,7 @@ def test_first_layer_value_of_a_trained_model_on_a_circle(
     page.goto(f"{app_url}/?arch={encode_spec(SPEC)}")
     wait_for_app(page)
     train_one_epoch(page)
-    open_page(page, "Feature maps")
-    page.get_by_text("Model trained in this session on shapes").wait_for(
-        timeout=TRAINED_TIMEOUT_MS)
+    open_trained_feature_maps(page)
     page.get_by_text("Original: circle · shapes test image 1").wait_for()
     page.get_by_role("tab", name="Explain a value").click()
     wait_for_app(page)

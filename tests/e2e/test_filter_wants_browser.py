@@ -4,12 +4,11 @@ shapes, the first circle of the test set; screenshots at 1280×800 and 1920×108
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from conftest import TRAINING_TIMEOUT_MS, free_port, open_page, start_app, stop_app
+from conftest import TRAINING_TIMEOUT_MS, open_trained_feature_maps, train_epochs
 
 from cnnviz.presets import get_preset
 from cnnviz.urlcodec import encode_spec
@@ -17,17 +16,6 @@ from cnnviz.urlcodec import encode_spec
 EPOCHS = 4
 SPEC = get_preset("tiny-vgg-32")
 COMPUTE_TIMEOUT_MS = 120_000
-
-
-@pytest.fixture
-def shapes_only_app(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    server = start_app(port, tmp_path / "server.log", env={
-        "CNNVIZ_DATASETS": "shapes", "CNNVIZ_STORE_PATH": str(tmp_path / "store.db")})
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_app(server)
 
 
 def _decoded_images(scope: Any) -> list[int]:
@@ -50,22 +38,13 @@ def _filter_wants_screenshots(page: Any, screenshot: Callable[..., Path], size: 
 
 
 def test_a_trained_shapes_model_shows_what_a_filter_wants_and_occlusion(
-    page: Any, shapes_only_app: str, wait_for_app: Callable[..., None],
+    page: Any, shapes_app: str, wait_for_app: Callable[..., None],
     screenshot: Callable[..., Path],
 ) -> None:
-    page.goto(f"{shapes_only_app}/?arch={encode_spec(SPEC)}")
+    page.goto(f"{shapes_app}/?arch={encode_spec(SPEC)}")
     wait_for_app(page)
-    open_page(page, "Train")
-    epochs = page.get_by_role("spinbutton", name="Epochs")
-    epochs.fill(str(EPOCHS))
-    epochs.press("Enter")
-    wait_for_app(page)
-    page.get_by_role("button", name="Train", exact=True).click()
-    page.get_by_text("Test accuracy", exact=True).wait_for(timeout=TRAINING_TIMEOUT_MS * 2)
-    wait_for_app(page)
-
-    open_page(page, "Feature maps")
-    page.get_by_text("Model trained in this session").wait_for(timeout=TRAINING_TIMEOUT_MS)
+    train_epochs(page, EPOCHS, timeout_ms=TRAINING_TIMEOUT_MS * 2)
+    open_trained_feature_maps(page)
     page.get_by_text(re.compile(r"^Original: circle · shapes test image 1")).wait_for()
 
     page.get_by_role("tab", name="What a filter wants").click()
