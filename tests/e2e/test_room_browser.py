@@ -1,7 +1,9 @@
 """A class in three browsers: the host pushes a lesson whose lock holds, asks the room a
 question, watches both participants' answers arrive and reveals; the participants then see
 the answer with its arithmetic. Display names stay text. Screenshots of the host's view at
-1920×1080 and 1280×800, and of a participant's model on the host's projector."""
+1920×1080 and 1280×800, and of a participant's model on the host's projector; a run from
+the leaderboard shows its first feature maps there and comes to the host's Feature maps
+page with its trained weights."""
 
 from __future__ import annotations
 
@@ -178,6 +180,27 @@ def test_a_finished_training_enters_the_hosts_leaderboard_and_opens_on_the_proje
         wait_for_app(host)
         assert host.get_by_text(re.compile(r"on \d+ test images of digits")).count() == 1
         screenshot(host, "room_host_leaderboard_projector_1920x1080", full_page=True)
+
+        # Its first feature maps, for the room, without leaving the Host page.
+        host.get_by_role("button", name="Show its feature maps").click()
+        host.get_by_text(re.compile(r"Feature maps of run \d+")).wait_for(timeout=REFRESH_MS)
+        wait_for_app(host)
+        assert host.get_by_text(re.compile(r"\d+ maps of \d+×\d+")).count() == 1
+        host.locator(".st-key-host_projector").scroll_into_view_if_needed()
+        screenshot(host, "room_host_projector_maps_1920x1080")
+        host.set_viewport_size({"width": 1280, "height": 800})
+        wait_for_app(host)
+        host.locator(".st-key-host_projector").scroll_into_view_if_needed()
+        screenshot(host, "room_host_projector_maps_1280x800")
+
+        # Brought with its trained weights: Feature maps says whose run it is.
+        host.get_by_role("button", name="Bring it to my Build page").click()
+        wait_for_app(host)
+        open_page(host, "Feature maps")
+        host.get_by_text(re.compile(r"Bob's run \d+, brought from the Host page")).wait_for(
+            timeout=REFRESH_MS)
+        assert host.get_by_text("Untrained model").count() == 0
+        screenshot(host, "room_host_brought_feature_maps_1280x800")
     finally:
         for page in (bob, host):
             page.context.close()

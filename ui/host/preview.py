@@ -89,8 +89,10 @@ def feature_maps_preview(store: Store, owner_id: int, run: StoredRun) -> None:
         return
     preview = _kept(run.id)
     if preview is None:
-        if st.button("Show its feature maps", key=f"host_projector_maps_{run.id}",
-                     icon=":material/grid_view:"):
+        slot = st.empty()
+        if slot.button("Show its feature maps", key=f"host_projector_maps_{run.id}",
+                       icon=":material/grid_view:"):
+            slot.empty()  # shown once the maps are there
             _compute(store, owner_id, run)
             preview = _kept(run.id)
         if preview is None:
