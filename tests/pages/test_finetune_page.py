@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_session import open_app, trained_on_digits
 from streamlit.testing.v1 import AppTest
 from training_data import two_block_classifier
 
 from cnnviz.keras_build import build_model
-from cnnviz.train import TrainedModel
-from ui.state import JOB_KEY, RUNS_KEY, SPEC_KEY, TRAINED_KEY
+from ui.state import JOB_KEY, RUNS_KEY, TRAINED_KEY
 from ui.train.finetune import FineTuneJob
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,15 +20,8 @@ DIGITS_NET = two_block_classifier("digits-net", classes=10)
 
 def _train_page(monkeypatch: pytest.MonkeyPatch, keras_home: Path) -> AppTest:
     monkeypatch.setenv("KERAS_HOME", str(keras_home))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state[SPEC_KEY] = DIGITS_NET
-    at.session_state[TRAINED_KEY] = TrainedModel(
-        build_model(DIGITS_NET, seed=4), DIGITS_NET, "digits", tuple("0123456789"), 0.5)
-    at.run()
-    at.switch_page("pages/2_Train.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app("pages/2_Train.py", DIGITS_NET, timeout=120,
+                    trained=trained_on_digits(DIGITS_NET, seed=4))
 
 
 def _texts(elements) -> str:  # type: ignore[no-untyped-def]

@@ -6,15 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+from app_session import open_app, trained_on_digits
 from streamlit.testing.v1 import AppTest
 
 import ui.workspace
 from cnnviz.bundle import load_bundle
-from cnnviz.keras_build import build_model
 from cnnviz.spec import ModelSpec
 from cnnviz.store import Store, open_store
-from cnnviz.train import FineTuneRecord, TrainedModel
-from ui.state import JOB_KEY, RESULT_KEY, RUNS_KEY, SPEC_KEY, TRAINED_KEY, WORKSPACE_KEY
+from cnnviz.train import FineTuneRecord
+from ui.state import JOB_KEY, RESULT_KEY, RUNS_KEY, WORKSPACE_KEY
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -37,16 +37,10 @@ def _open_train_page(monkeypatch: pytest.MonkeyPatch, store: Store, token: str |
                      trained: bool) -> AppTest:
     monkeypatch.setattr(ui.workspace, "_process_store", lambda: store)
     monkeypatch.setattr(ui.workspace, "_browser_token", lambda: token)
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    if trained:
-        at.session_state[SPEC_KEY] = DIGITS_NET
-        at.session_state[TRAINED_KEY] = TrainedModel(
-            build_model(DIGITS_NET, seed=4), DIGITS_NET, "digits", tuple("0123456789"), 0.5)
-    at.run()
-    at.switch_page("pages/2_Train.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    if not trained:
+        return open_app("pages/2_Train.py", timeout=120)
+    return open_app("pages/2_Train.py", DIGITS_NET, timeout=120,
+                    trained=trained_on_digits(DIGITS_NET, seed=4))
 
 
 def _phase_table(at: AppTest) -> object:
