@@ -50,10 +50,11 @@ def tiny_spec(units: int = 2, activation: str | None = "softmax") -> ModelSpec:
     )
 
 
-def block_conv(name: str) -> dict[str, Any]:
-    """A VGG block's convolution, small: 4 filters of 3×3, same padding, ReLU."""
-    return {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
-                                               "activation": "relu", "name": name}}
+def block_conv(name: str, filters: int = 4) -> dict[str, Any]:
+    """A VGG block's convolution, small: 3×3 kernels, same padding, ReLU."""
+    return {"class_name": "Conv2D", "config": {"filters": filters, "kernel_size": 3,
+                                               "padding": "same", "activation": "relu",
+                                               "name": name}}
 
 
 def block_pool(name: str) -> dict[str, Any]:

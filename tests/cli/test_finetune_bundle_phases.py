@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from training_data import block_conv
 
 from cnnviz.bundle import bundle_bytes, load_bundle, write_bundle_folder
 from cnnviz.cli import main
@@ -14,16 +15,11 @@ from cnnviz.keras_build import build_model
 from cnnviz.spec import ModelSpec
 from cnnviz.train import FineTuneRecord
 
-
-def _conv(name: str) -> dict[str, object]:
-    return {"class_name": "Conv2D", "config": {"filters": 3, "kernel_size": 3, "padding": "same",
-                                               "activation": "relu", "name": name}}
-
-
 BASE_NET = ModelSpec.from_dict({
     "name": "bars-net", "input_shape": [8, 8, 1],
-    "layers": [_conv("block1_conv1"), {"class_name": "MaxPooling2D", "config": {"pool_size": 2}},
-               _conv("block2_conv1"), {"class_name": "Flatten", "config": {}},
+    "layers": [block_conv("block1_conv1", filters=3),
+               {"class_name": "MaxPooling2D", "config": {"pool_size": 2}},
+               block_conv("block2_conv1", filters=3), {"class_name": "Flatten", "config": {}},
                {"class_name": "Dense", "config": {"units": 2, "activation": "softmax"}}],
 })
 

@@ -14,7 +14,6 @@ from cnnviz.keras_build import build_model
 from ui.state import JOB_KEY, RUNS_KEY, TRAINED_KEY
 from ui.train.finetune import FineTuneJob
 
-ROOT = Path(__file__).resolve().parents[2]
 DIGITS_NET = two_block_classifier("digits-net", classes=10)
 
 

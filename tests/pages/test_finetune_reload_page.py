@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from app_session import open_app, trained_on_digits
 from streamlit.testing.v1 import AppTest
+from training_data import block_conv
 
 import ui.workspace
 from cnnviz.bundle import load_bundle
@@ -16,18 +17,12 @@ from cnnviz.store import Store, open_store
 from cnnviz.train import FineTuneRecord
 from ui.state import JOB_KEY, RESULT_KEY, RUNS_KEY, WORKSPACE_KEY
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
-
-
-def _conv(name: str) -> dict[str, object]:
-    return {"class_name": "Conv2D", "config": {"filters": 4, "kernel_size": 3, "padding": "same",
-                                               "activation": "relu", "name": name}}
-
-
 DIGITS_NET = ModelSpec.from_dict({
     "name": "digits-net", "input_shape": [8, 8, 1],
-    "layers": [_conv("block1_conv1"), {"class_name": "MaxPooling2D", "config": {"pool_size": 2}},
-               _conv("block2_conv1"), {"class_name": "MaxPooling2D", "config": {"pool_size": 2}},
+    "layers": [block_conv("block1_conv1"),
+               {"class_name": "MaxPooling2D", "config": {"pool_size": 2}},
+               block_conv("block2_conv1"),
+               {"class_name": "MaxPooling2D", "config": {"pool_size": 2}},
                {"class_name": "Flatten", "config": {}},
                {"class_name": "Dense", "config": {"units": 10, "activation": "softmax"}}],
 })
