@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, TypeVar
 
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
 from cnnviz.spec import ModelSpec
 from cnnviz.train import TrainedModel
-from ui.state import SPEC_KEY, TRAINED_KEY
+from ui.state import JOB_KEY, SPEC_KEY, TRAINED_KEY
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
+Job = TypeVar("Job")
 SMALL = ModelSpec((8, 8, 1), (Conv2DSpec(filters=4, kernel_size=3, activation="relu"),
                               FlattenSpec(), DenseSpec(units=10, activation="softmax")),
                   name="small-digits")
@@ -39,3 +41,16 @@ def trained_on_digits(spec: ModelSpec, seed: int) -> TrainedModel:
     from cnnviz.keras_build import build_model
 
     return TrainedModel(build_model(spec, seed=seed), spec, "digits", tuple("0123456789"), 0.5)
+
+
+def finished_job(at: AppTest, start_key: str, job_type: type[Job]) -> Job:
+    """Click the `start_key` button, wait up to 300 s for the job it started to finish,
+    then rerun the page once it has."""
+    at.button(key=start_key).click().run()
+    job: Any = at.session_state[JOB_KEY]
+    assert isinstance(job, job_type)
+    job.thread.join(300)
+    assert job.state == "finished", job.error
+    at.run()
+    assert not at.exception, at.exception
+    return job

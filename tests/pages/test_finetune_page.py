@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_session import open_app, trained_on_digits
+from app_session import finished_job, open_app, trained_on_digits
 from streamlit.testing.v1 import AppTest
 from training_data import two_block_classifier
 
 from cnnviz.keras_build import build_model
-from ui.state import JOB_KEY, RUNS_KEY, TRAINED_KEY
+from ui.state import RUNS_KEY, TRAINED_KEY
 from ui.train.finetune import FineTuneJob
 
 DIGITS_NET = two_block_classifier("digits-net", classes=10)
@@ -40,13 +40,7 @@ def test_the_trained_model_is_fine_tuned_in_two_phases_and_kept_as_a_run(
     at.number_input(key="finetune_tune_epochs").set_value(1)
     at.text_input(key="finetune_dense").set_value("16")
     at.run()
-    at.button(key="finetune_start").click().run()
-    job = at.session_state[JOB_KEY]
-    assert isinstance(job, FineTuneJob)
-    job.thread.join(300)  # type: ignore[union-attr]
-    assert job.state == "finished", job.error
-    at.run()
-    assert not at.exception, at.exception
+    job = finished_job(at, "finetune_start", FineTuneJob)
     run = at.session_state[RUNS_KEY][-1]
     assert run.epochs_completed == 2 and run.architecture.layer_names()[-1] == "head_output"
     trained = at.session_state[TRAINED_KEY]

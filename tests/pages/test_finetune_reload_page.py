@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from app_session import open_app, trained_on_digits
+from app_session import finished_job, open_app, trained_on_digits
 from streamlit.testing.v1 import AppTest
 from training_data import block_conv
 
@@ -16,6 +16,7 @@ from cnnviz.spec import ModelSpec
 from cnnviz.store import Store, open_store
 from cnnviz.train import FineTuneRecord
 from ui.state import JOB_KEY, RESULT_KEY, RUNS_KEY, WORKSPACE_KEY
+from ui.train.finetune import FineTuneJob
 
 DIGITS_NET = ModelSpec.from_dict({
     "name": "digits-net", "input_shape": [8, 8, 1],
@@ -61,12 +62,7 @@ def test_a_reload_shows_the_fine_tuning_with_its_boundary_and_phases(
     at.selectbox(key="finetune_tune_optimizer").set_value("adam")
     at.text_input(key="finetune_dense").set_value("16")
     at.run()
-    at.button(key="finetune_start").click().run()
-    job = at.session_state[JOB_KEY]
-    job.thread.join(300)
-    assert job.state == "finished", job.error
-    at.run()
-    assert not at.exception, at.exception
+    job = finished_job(at, "finetune_start", FineTuneJob)
     before = _phase_table(at)
     assert _boundary(at) == 2
     workspace = at.session_state[WORKSPACE_KEY]

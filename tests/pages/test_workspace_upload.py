@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_session import finished_job
 from streamlit.testing.v1 import AppTest
 
 import ui.workspace
@@ -17,7 +18,7 @@ from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
 from cnnviz.store import Store, open_store
-from ui.state import JOB_KEY, SPEC_KEY, WORKSPACE_KEY
+from ui.state import SPEC_KEY, WORKSPACE_KEY
 from ui.train.data import UPLOAD
 from ui.train.job import TrainingJob
 
@@ -56,13 +57,7 @@ def _upload_and_train(data: bytes) -> AppTest:
         ("my-digits.npz", data, "application/octet-stream")).run()
     assert not at.exception, at.exception
     at.number_input(key="train_epochs").set_value(1).run()
-    at.button(key="train_start").click().run()
-    job = at.session_state[JOB_KEY]
-    assert isinstance(job, TrainingJob)
-    job.thread.join(300)  # type: ignore[union-attr]
-    assert job.state == "finished", job.error
-    at.run()
-    assert not at.exception, at.exception
+    finished_job(at, "train_start", TrainingJob)
     return at
 
 
