@@ -5,15 +5,11 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Callable
-from pathlib import Path
-
-import pytest
 
 from cnnviz.archfile import dump_architecture
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
 from cnnviz.spec import ModelSpec
-from cnnviz.store import Store, open_store
+from cnnviz.store import Store
 from cnnviz.store.runs import training_run
 from cnnviz.train import FINETUNE_KEY, FineTuneRecord, PhaseReport
 
@@ -26,14 +22,6 @@ TUNED = ModelSpec((8, 8, 1), (Conv2DSpec(filters=4, kernel_size=3, name="block2_
                               FlattenSpec(name="head_pool"),
                               DenseSpec(units=2, activation="softmax", name="head_output")),
                   name="digits-net-finetuned")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def runs_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    if request.param == "sqlite":
-        return open_store(f"sqlite:///{tmp_path / 'cnnviz.db'}", tmp_path / "uploads")
-    make: Callable[[], str] = request.getfixturevalue("fresh_postgres_database")
-    return open_store(make(), tmp_path / "uploads")
 
 
 def start_run(store: Store, workspace_id: int, epochs: int, *, seed: int) -> int:
@@ -49,8 +37,7 @@ def _finish(store: Store, run_id: int, settings: dict[str, object] | None) -> No
                      settings=settings)
 
 
-def test_the_phases_come_back_with_the_run_after_a_reopen(runs_store: Store) -> None:
-    store = runs_store
+def test_the_phases_come_back_with_the_run_after_a_reopen(store: Store) -> None:
     workspace = store.open_workspace(None)
     run_id = start_run(store, workspace.id, 5, seed=3)
     _finish(store, run_id, {"epochs": 5, "seed": 3, FINETUNE_KEY: RECORD.to_dict()})
@@ -64,8 +51,7 @@ def test_the_phases_come_back_with_the_run_after_a_reopen(runs_store: Store) -> 
     assert summary["runs"][0]["settings"][FINETUNE_KEY]["unfreeze_from"] == "block2_conv1"
 
 
-def test_an_ordinary_run_and_a_damaged_record_read_as_no_fine_tuning(runs_store: Store) -> None:
-    store = runs_store
+def test_an_ordinary_run_and_a_damaged_record_read_as_no_fine_tuning(store: Store) -> None:
     workspace = store.open_workspace(None)
     ordinary = start_run(store, workspace.id, 5, seed=0)
     _finish(store, ordinary, None)
