@@ -40,7 +40,7 @@ TARGET_RATIO = 0.95
 
 
 def bare_samples_per_second(spec, dataset, settings) -> float:  # type: ignore[no-untyped-def]
-    x_fit, y_fit, x_val, y_val, _ = split_training_data(dataset, settings, 0)
+    x_fit, y_fit, x_val, y_val, _ = split_training_data(dataset, settings)
     loss = choose_loss(spec, dataset.num_classes)
     model = build_compiled_model(spec, settings, loss, math.ceil(len(x_fit) / settings.batch_size))
     started = time.perf_counter()
