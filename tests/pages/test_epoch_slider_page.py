@@ -18,7 +18,7 @@ from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
 from cnnviz.store import open_store
 from cnnviz.train import TrainingSettings, fit_dataset_to_input, train
-from ui.featuremaps.epochs import next_epoch
+from ui.featuremaps.epochs import RunEpochs, next_epoch
 from ui.state import (
     FEATURE_IMAGE_KEY,
     SPEC_KEY,
@@ -157,3 +157,8 @@ def test_without_a_stored_run_there_is_no_slider() -> None:
     app.run()
     assert not app.exception
     assert "fm_epoch" not in [slider.key for slider in app.get("select_slider")]
+
+
+def test_a_fine_tuning_s_slider_has_no_seeded_start() -> None:
+    assert RunEpochs(1, (1, 2), 3, 3, 0, "").options == (0, 1, 2, 3)
+    assert RunEpochs(1, (1, 2), 3, 3, 0, "", from_seed=False).options == (1, 2, 3)

@@ -28,7 +28,7 @@ from cnnviz.featuremaps import (
     layer_kernels,
 )
 from cnnviz.settings import get_settings
-from cnnviz.train import epoch_plan, kept_epochs
+from cnnviz.train import FINETUNE_KEY, epoch_plan, kept_epochs
 from ui.featuremaps.model import PageModel, seeded_model, spec_digest
 from ui.workspace import current_workspace, report_store_problem, session_store, stored_runs
 
@@ -55,12 +55,14 @@ class RunEpochs:
     epochs_total: int
     seed: int
     note: str  # which epochs are kept, and why not all
+    from_seed: bool = True  # its start is the seeded initialisation (a fine-tuning's is not)
     start_weights: Weights | None = None
     filter_pictures: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def options(self) -> tuple[int, ...]:
-        return tuple(sorted({0, *self.kept, self.last}))
+        start = (0,) if self.from_seed else ()
+        return tuple(sorted({*start, *self.kept, self.last}))
 
 
 def epoch_label(epoch: int, last: int | None = None) -> str:
@@ -101,7 +103,8 @@ def run_epochs(run_id: int) -> RunEpochs | None:
     else:  # stopped early, or trained under another bound
         note = f"Kept: epochs {', '.join(str(epoch) for epoch in sizes)}."
     cache[run_id] = RunEpochs(run_id, tuple(sizes), max(1, stored.epochs_completed),
-                              stored.epochs_total, seed if isinstance(seed, int) else 0, note)
+                              stored.epochs_total, seed if isinstance(seed, int) else 0, note,
+                              from_seed=FINETUNE_KEY not in stored.settings)
     return cache[run_id]
 
 
@@ -205,6 +208,8 @@ def choose_epoch(page: PageModel) -> PageModel:
     if epochs is None:
         return page
     options = epochs.options
+    if len(options) < 2:
+        return page
     pending = st.session_state.pop(_PENDING_KEY, None)
     if pending in options:
         st.session_state[SLIDER_KEY] = pending
@@ -220,7 +225,9 @@ def choose_epoch(page: PageModel) -> PageModel:
     play_column.button("Pause" if playing else "Play", key="fm_epoch_play",
                        icon=":material/pause:" if playing else ":material/play_arrow:",
                        width="stretch", on_click=_toggle_play, args=(options,))
-    st.caption(f"{epochs.note} Epoch 0 is the starting weights (seed {epochs.seed}).")
+    start = (f"Epoch 0 is the starting weights (seed {epochs.seed})." if epochs.from_seed else
+             "A fine-tuning starts from its base's trained weights, which the run does not keep.")
+    st.caption(f"{epochs.note} {start}")
     _show_filter_evolution(page, epochs)  # first: it passes every epoch through the model
     try:
         shown = _page_at(page, epochs, epoch)
