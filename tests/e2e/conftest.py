@@ -185,6 +185,21 @@ def open_page(page: Any, name: str) -> None:
     _wait_for_app(page)
 
 
+def set_number(page: Any, label: str, value: float) -> None:
+    """Type `value` into the number input `label` and wait until the app has it. A rerun
+    that lands while the browser types (a warm-up, a timed fragment) can redraw the input
+    with its old value, so a value that did not stick is typed again."""
+    field = page.get_by_role("spinbutton", name=label)
+    text = str(value)
+    for _ in range(3):
+        field.fill(text)
+        field.press("Enter")
+        _wait_for_app(page)
+        if float(field.input_value() or "nan") == float(value):
+            return
+    raise AssertionError(f"{label} did not keep {text}: it shows {field.input_value()!r}")
+
+
 def train_one_epoch(page: Any) -> str:
     """On the Train page: one epoch with the defaults; returns the test accuracy shown."""
     return train_epochs(page, 1)
@@ -194,10 +209,7 @@ def train_epochs(page: Any, epochs: int, timeout_ms: int = TRAINING_TIMEOUT_MS) 
     """On the Train page: `epochs` epochs, other settings at their defaults; returns the
     test accuracy shown."""
     open_page(page, "Train")
-    field = page.get_by_role("spinbutton", name="Epochs")
-    field.fill(str(epochs))
-    field.press("Enter")
-    _wait_for_app(page)
+    set_number(page, "Epochs", epochs)
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Test accuracy", exact=True).wait_for(timeout=timeout_ms)
     _wait_for_app(page)

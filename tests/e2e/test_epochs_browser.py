@@ -10,14 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from conftest import (
     SCREENSHOT_DIR,
     TRAINING_TIMEOUT_MS,
-    free_port,
     open_page,
-    start_app,
-    stop_app,
+    set_number,
 )
 
 from cnnviz.spec import ModelSpec
@@ -37,18 +34,6 @@ SPEC = ModelSpec.from_dict({"name": "shapes-7x7", "input_shape": [32, 32, 3], "l
     {"class_name": "GlobalAveragePooling2D", "config": {}},
     {"class_name": "Dense", "config": {"units": 8, "activation": "softmax"}},
 ]})
-
-
-@pytest.fixture
-def shapes_app(tmp_path: Path) -> Any:
-    """An app offering only shapes, with a store of its own."""
-    port = free_port()
-    server = start_app(port, tmp_path / "server.log", env={
-        "CNNVIZ_DATASETS": "shapes", "CNNVIZ_STORE_PATH": str(tmp_path / "store.db")})
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_app(server)
 
 
 def _slider_text(page: Any) -> str:
@@ -73,11 +58,8 @@ def test_the_epoch_slider_shows_the_filters_turning_from_noise_into_detectors(
     page.goto(f"{shapes_app}/?arch={encode_spec(SPEC)}")
     wait_for_app(page)
     open_page(page, "Train")
-    for name, value in (("Epochs", str(EPOCHS)), ("Learning rate", "0.003")):
-        field = page.get_by_role("spinbutton", name=name)
-        field.fill(value)
-        field.press("Enter")
-        wait_for_app(page)
+    set_number(page, "Epochs", EPOCHS)
+    set_number(page, "Learning rate", 0.003)
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Test accuracy", exact=True).wait_for(timeout=TRAINING_TIMEOUT_MS * 2)
     wait_for_app(page)
