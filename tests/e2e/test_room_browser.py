@@ -21,6 +21,7 @@ from conftest import (
     stop_app,
     train_one_epoch,
 )
+from playwright.sync_api import expect
 
 SECRET = "a browser test's host secret"
 HOSTILE = "<img src=x onerror=window.pwned=1>"
@@ -101,7 +102,7 @@ def test_a_host_and_two_participants_run_a_lesson_and_a_question(
         height.press("Enter")
         wait_for_app(alice)
         alice.get_by_text("froze the input shape at 28×28×1").first.wait_for()
-        assert height.input_value() == "28"
+        expect(height).to_have_value("28", timeout=REFRESH_MS)  # the server put it back
 
         # Predict, then reveal: the first layer's output shape.
         host.get_by_role("tab", name="Room").click()
