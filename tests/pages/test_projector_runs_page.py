@@ -10,24 +10,21 @@ from typing import Any
 
 import numpy as np
 import pytest
+from app_session import open_app
+from room_session import room_store, signed_in_host
 from streamlit.testing.v1 import AppTest
 
-import ui.workspace
 from cnnviz.archfile import dump_architecture
 from cnnviz.bundle import bundle_bytes
 from cnnviz.data import array_to_image, load_dataset, to_model_input
-from cnnviz.host_auth import reset_process_brake
 from cnnviz.keras_build import build_model
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec, MaxPooling2DSpec
-from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
-from cnnviz.store import Store, open_store
+from cnnviz.store import Store
 from ui.host.projector import Projected
-from ui.lesson import forget_cached_lesson
 from ui.markdown import escape_markdown
 from ui.state import BROUGHT_KEY, SPEC_KEY, TRAINED_KEY, WORKSPACE_KEY
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "a projector secret nobody guesses"
 NAME = "Ada_<b>*Lovelace*</b>"
 WEIGHTS_SEED = 3  # the participant's "trained" weights; the page's random ones are seed 0
@@ -38,35 +35,12 @@ THEIRS = ModelSpec((8, 8, 1), (Conv2DSpec(filters=5, kernel_size=3, activation="
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'cnnviz.db'}", tmp_path / "uploads")
-    monkeypatch.setattr(ui.workspace, "_process_store", lambda: opened)
-    monkeypatch.setattr(ui.workspace, "_browser_token", lambda: None)  # each a new browser
-    monkeypatch.setenv("CNNVIZ_HOST_SECRET", SECRET)
-    monkeypatch.setenv("CNNVIZ_WARM_UP", "0")
-    get_settings.cache_clear()
-    forget_cached_lesson()
-    reset_process_brake()
-    yield opened
-    get_settings.cache_clear()
-    forget_cached_lesson()
-    reset_process_brake()
-
-
-def _app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    with room_store(tmp_path, monkeypatch, SECRET) as opened:
+        yield opened
 
 
 def _host() -> AppTest:
-    host = _app()
-    host.text_input(key="host_secret_typed").input(SECRET)
-    next(button for button in host.button if button.label == "Sign in").click()
-    host.run()
-    host.switch_page("pages/4_Host.py").run()
-    assert not host.exception, host.exception
-    return host
+    return signed_in_host(SECRET)
 
 
 def _shown(at: AppTest) -> str:
@@ -77,7 +51,7 @@ def _shown(at: AppTest) -> str:
 
 def _participant_with_trained_run(store: Store) -> tuple[int, int]:
     """A participant (named `NAME`) whose finished run on digits kept seed-3 weights."""
-    participant = _app()
+    participant = open_app()
     workspace = participant.session_state[WORKSPACE_KEY]
     store.set_display_name(workspace.id, NAME)
     architecture = dump_architecture(THEIRS, indent=None)
@@ -164,7 +138,7 @@ def test_the_projector_shows_the_runs_first_feature_maps_on_request(store: Store
 def test_damaged_weights_give_a_message_and_the_architecture_still_comes(
     store: Store,
 ) -> None:
-    participant = _app()
+    participant = open_app()
     owner = participant.session_state[WORKSPACE_KEY].id
     architecture = dump_architecture(THEIRS, indent=None)
     run_id = store.start_run(owner, architecture_json=architecture, settings={},

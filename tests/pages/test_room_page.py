@@ -11,21 +11,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app_session import open_app
+from room_session import room_store
 from streamlit.testing.v1 import AppTest
 
-import ui.workspace
 from cnnviz.archfile import dump_architecture
-from cnnviz.host_auth import reset_process_brake
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
 from cnnviz.room import Locks
 from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
-from cnnviz.store import RoomStore, Store, open_store
+from cnnviz.store import RoomStore, Store
 from ui.host import HOST_KEY
 from ui.lesson import forget_cached_lesson
 from ui.state import JOB_KEY, SPEC_KEY, WORKSPACE_KEY
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "correct horse battery staple"
 PRESET_KEY = "build_preset"  # the Build page's preset menu
 HOSTILE = "<img src=x onerror=alert(1)>**b**"
@@ -36,27 +35,8 @@ LESSON_MODEL = ModelSpec((8, 8, 1), (Conv2DSpec(filters=4, kernel_size=3, activa
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'cnnviz.db'}", tmp_path / "uploads")
-    monkeypatch.setattr(ui.workspace, "_process_store", lambda: opened)
-    monkeypatch.setattr(ui.workspace, "_browser_token", lambda: None)  # each a new browser
-    monkeypatch.setenv("CNNVIZ_HOST_SECRET", SECRET)
-    monkeypatch.setenv("CNNVIZ_WARM_UP", "0")
-    get_settings.cache_clear()
-    forget_cached_lesson()
-    reset_process_brake()
-    yield opened
-    get_settings.cache_clear()
-    forget_cached_lesson()
-    reset_process_brake()
-
-
-def _app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-    at.run()
-    if page is not None:
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+    with room_store(tmp_path, monkeypatch, SECRET) as opened:
+        yield opened
 
 
 def _shown(at: AppTest) -> str:
@@ -81,7 +61,7 @@ def _push(store: Store, **locks: object) -> None:
 
 
 def test_only_a_signed_in_host_reaches_the_host_page(store: Store) -> None:
-    participant = _app()
+    participant = open_app()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         participant.switch_page("pages/4_Host.py")  # not in a participant's navigation
     _sign_in(participant, "guess")
@@ -90,7 +70,7 @@ def test_only_a_signed_in_host_reaches_the_host_page(store: Store) -> None:
     _sign_in(participant, SECRET)  # too soon after a wrong try: refused even when right
     assert "Wait" in _shown(participant) and HOST_KEY not in participant.session_state
 
-    host = _app()
+    host = open_app()
     _sign_in(host, SECRET)
     assert host.session_state[HOST_KEY] is True
     host.switch_page("pages/4_Host.py").run()
@@ -103,17 +83,17 @@ def test_without_a_secret_the_sidebar_says_how_to_set_one(
 ) -> None:
     monkeypatch.delenv("CNNVIZ_HOST_SECRET")
     get_settings.cache_clear()
-    at = _app()
+    at = open_app()
     assert "CNNVIZ_HOST_SECRET" in _shown(at)
     assert not any(box.key == "host_secret_typed" for box in at.text_input)
 
 
 def test_the_host_sees_both_participants_with_names_as_text(store: Store) -> None:
-    first, second = _app(), _app()
+    first, second = open_app(), open_app()
     workspaces = [at.session_state[WORKSPACE_KEY] for at in (first, second)]
     store.set_display_name(workspaces[0].id, HOSTILE)
     store.set_display_name(workspaces[1].id, "Ada")
-    host = _app()
+    host = open_app()
     _sign_in(host, SECRET)
     host.switch_page("pages/4_Host.py").run()
     assert not host.exception, host.exception
@@ -128,7 +108,7 @@ def test_the_host_sees_both_participants_with_names_as_text(store: Store) -> Non
 def test_a_lesson_is_loaded_on_the_participants_click_with_their_model_one_undo_away(
     store: Store
 ) -> None:
-    participant = _app()
+    participant = open_app()
     own = participant.session_state[SPEC_KEY]
     _push(store)
     participant.run()
@@ -146,7 +126,7 @@ def test_a_lesson_is_loaded_on_the_participants_click_with_their_model_one_undo_
 
 
 def test_a_forged_layer_type_outside_the_lessons_palette_is_refused(store: Store) -> None:
-    participant = _app()
+    participant = open_app()
     _push(store, allowed_layers=("Conv2D", "Flatten", "Dense"))
     participant.run()
     participant.button(key="lesson_load").click().run()
@@ -163,7 +143,7 @@ def test_a_forged_layer_type_outside_the_lessons_palette_is_refused(store: Store
 
 
 def test_a_frozen_input_shape_holds_when_its_fields_are_changed(store: Store) -> None:
-    participant = _app()
+    participant = open_app()
     _push(store, freeze_input_shape=True)
     participant.run()
     participant.button(key="lesson_load").click().run()
@@ -175,7 +155,7 @@ def test_a_frozen_input_shape_holds_when_its_fields_are_changed(store: Store) ->
 
 
 def test_a_training_with_settings_the_lesson_locks_is_never_started(store: Store) -> None:
-    participant = _app()
+    participant = open_app()
     participant.session_state[SPEC_KEY] = LESSON_MODEL
     participant.switch_page("pages/2_Train.py").run()
     participant.number_input(key="train_epochs").set_value(9).run()

@@ -9,56 +9,31 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app_session import open_app
+from room_session import room_store, signed_in_host
 from streamlit.testing.v1 import AppTest
 
-import ui.workspace
 from cnnviz.archfile import dump_architecture
-from cnnviz.host_auth import reset_process_brake
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec
-from cnnviz.settings import get_settings
 from cnnviz.spec import ModelSpec
-from cnnviz.store import RoomStore, Store, open_store
+from cnnviz.store import RoomStore, Store
 from ui.host import HOST_KEY
 from ui.host.projector import Projected
-from ui.lesson import forget_cached_lesson
 from ui.markdown import escape_markdown
 from ui.state import QUIZ_MODE_KEY, SPEC_KEY, WORKSPACE_KEY
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "a quiz secret nobody guesses"
 HOSTILE = "<img src=x onerror=alert(1)>**b**"
 
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'cnnviz.db'}", tmp_path / "uploads")
-    monkeypatch.setattr(ui.workspace, "_process_store", lambda: opened)
-    monkeypatch.setattr(ui.workspace, "_browser_token", lambda: None)  # each a new browser
-    monkeypatch.setenv("CNNVIZ_HOST_SECRET", SECRET)
-    monkeypatch.setenv("CNNVIZ_WARM_UP", "0")
-    get_settings.cache_clear()
-    forget_cached_lesson()
-    reset_process_brake()
-    yield opened
-    get_settings.cache_clear()
-    forget_cached_lesson()
-
-
-def _app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    with room_store(tmp_path, monkeypatch, SECRET) as opened:
+        yield opened
 
 
 def _host() -> AppTest:
-    host = _app()
-    host.text_input(key="host_secret_typed").input(SECRET)
-    next(button for button in host.button if button.label == "Sign in").click()
-    host.run()
-    host.switch_page("pages/4_Host.py").run()
-    assert not host.exception, host.exception
-    return host
+    return signed_in_host(SECRET)
 
 
 def _shown(at: AppTest) -> str:
@@ -81,7 +56,7 @@ def _guess(at: AppTest, text: str) -> None:
 def test_alone_the_numbers_wait_for_the_guess_then_show_with_their_arithmetic(
     store: Store
 ) -> None:
-    at = _app()  # the default model: 28×28×1 into Conv2D(32, 3×3)
+    at = open_app()  # the default model: 28×28×1 into Conv2D(32, 3×3)
     assert "(3·3·1 + 1)·32 = 320" in _blocks(at)  # the arithmetic, before
     at.toggle(key=QUIZ_MODE_KEY).set_value(True).run()
     assert not at.exception, at.exception
@@ -102,7 +77,7 @@ def test_alone_the_numbers_wait_for_the_guess_then_show_with_their_arithmetic(
 def test_the_room_answers_the_host_sees_them_reveals_and_everyone_sees_the_answer(
     store: Store
 ) -> None:
-    first, second = _app(), _app()
+    first, second = open_app(), open_app()
     store.set_display_name(first.session_state[WORKSPACE_KEY].id, HOSTILE)
     store.set_display_name(second.session_state[WORKSPACE_KEY].id, "Bob")
     host = _host()
@@ -170,7 +145,7 @@ def _finished_run(store: Store, workspace_id: int) -> int:
 def test_the_host_shows_a_run_on_the_projector_and_brings_it_to_their_build_page(
     store: Store
 ) -> None:
-    participant = _app()
+    participant = open_app()
     workspace = participant.session_state[WORKSPACE_KEY]
     store.set_display_name(workspace.id, HOSTILE)
     run_id = _finished_run(store, workspace.id)
