@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import (
+from browser_session import (
     SCREENSHOT_DIR,
     TRAINING_TIMEOUT_MS,
     open_page,

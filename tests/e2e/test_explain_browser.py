@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import open_trained_feature_maps, train_one_epoch
+from browser_session import open_trained_feature_maps, set_number, train_one_epoch
 
 from cnnviz.spec import ModelSpec
 from cnnviz.urlcodec import encode_spec
@@ -35,11 +35,8 @@ def _wait_for_heading(page: Any, position: str) -> None:
         arg=f"conv2d at {position} = ")
 
 
-def _set_number(page: Any, label: str, value: int, wait_for_app: Callable[..., None]) -> None:
-    box = page.get_by_role("spinbutton", name=re.compile(rf"^{label} \("))
-    box.fill(str(value))
-    box.press("Enter")
-    wait_for_app(page)
+def _set_number(page: Any, label: str, value: int) -> None:
+    set_number(page, page.get_by_role("spinbutton", name=re.compile(rf"^{label} \(")), value)
 
 
 def test_first_layer_value_of_a_trained_model_on_a_circle(
@@ -55,9 +52,9 @@ def test_first_layer_value_of_a_trained_model_on_a_circle(
     wait_for_app(page)
     _heading(page).wait_for()
 
-    _set_number(page, "Row", 12, wait_for_app)
-    _set_number(page, "Column", 9, wait_for_app)
-    _set_number(page, "Channel", 2, wait_for_app)
+    _set_number(page, "Row", 12)
+    _set_number(page, "Column", 9)
+    _set_number(page, "Channel", 2)
     _wait_for_heading(page, "row 12, column 9, channel 2")
     code = page.locator('[data-testid="stCode"]').first.inner_text()
     assert "Window: rows 12–14, columns 9–11 of input image (32, 32, 3)" in code

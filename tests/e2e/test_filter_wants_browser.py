@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import TRAINING_TIMEOUT_MS, open_trained_feature_maps, train_epochs
+from browser_session import TRAINING_TIMEOUT_MS, open_trained_feature_maps, train_epochs
 
 from cnnviz.presets import get_preset
 from cnnviz.urlcodec import encode_spec

@@ -6,13 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import SCREENSHOT_DIR, TRAINING_TIMEOUT_MS, open_page, train_one_epoch
-
-
-def _set_number(section: Any, label: str, index: int, value: str) -> None:
-    box = section.get_by_role("spinbutton", name=label).nth(index)
-    box.fill(value)
-    box.press("Enter")
+from browser_session import (
+    SCREENSHOT_DIR,
+    TRAINING_TIMEOUT_MS,
+    open_page,
+    set_number,
+    train_one_epoch,
+)
 
 
 def test_a_trained_model_is_fine_tuned_and_both_phases_are_on_one_chart(
@@ -27,10 +27,8 @@ def test_a_trained_model_is_fine_tuned_and_both_phases_are_on_one_chart(
     expander.get_by_text("Fine-tune a trained base").click()
     section = expander.get_by_test_id("stExpanderDetails")
     section.get_by_text("Phase 1: train the head").wait_for()
-    _set_number(section, "Epochs", 0, "1")
-    wait_for_app(page)
-    _set_number(section, "Epochs", 1, "1")
-    wait_for_app(page)
+    set_number(page, section.get_by_role("spinbutton", name="Epochs").nth(0), 1)
+    set_number(page, section.get_by_role("spinbutton", name="Epochs").nth(1), 1)
     section.get_by_role("button", name="Fine-tune").click()
     section.get_by_text("Fine-tuned chollet-mnist-convnet-finetuned").wait_for(
         timeout=TRAINING_TIMEOUT_MS)

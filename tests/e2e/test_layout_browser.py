@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from browser_session import set_number
+
 from cnnviz.presets import PRESETS
 from cnnviz.shapes import summarize
 
@@ -87,10 +89,7 @@ def _go(page: Any, title: str, wait_for_app: Callable[..., None]) -> None:
 
 def _train_one_epoch(page: Any, wait_for_app: Callable[..., None]) -> None:
     _go(page, "Train", wait_for_app)
-    epochs = page.get_by_role("spinbutton", name="Epochs")
-    epochs.fill("1")
-    epochs.press("Enter")
-    wait_for_app(page)
+    set_number(page, "Epochs", 1)
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text("Test accuracy", exact=True).wait_for(timeout=TRAINING_TIMEOUT_MS)
     wait_for_app(page)

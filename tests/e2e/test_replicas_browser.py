@@ -12,7 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import free_port, open_page, start_app, stop_app, train_one_epoch, trained_prediction
+from browser_session import (
+    free_port,
+    open_page,
+    start_app,
+    stop_app,
+    train_one_epoch,
+    trained_prediction,
+)
 
 COOKIE = "cnnviz_participant"
 

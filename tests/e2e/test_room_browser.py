@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import (
+from browser_session import (
     APP_IDLE_TIMEOUT_MS,
     free_port,
     open_page,
     start_app,
     stop_app,
     train_one_epoch,
+    type_until,
 )
 from playwright.sync_api import expect
 
@@ -98,10 +99,7 @@ def test_a_host_and_two_participants_run_a_lesson_and_a_question(
         alice.get_by_role("button", name="Load the lesson").click()
         wait_for_app(alice)
         height = alice.get_by_role("spinbutton", name="height", exact=True)
-        height.fill("32")
-        height.press("Enter")
-        wait_for_app(alice)
-        alice.get_by_text("froze the input shape at 28×28×1").first.wait_for()
+        type_until(alice, height, "32", alice.get_by_text("froze the input shape at 28×28×1"))
         expect(height).to_have_value("28", timeout=REFRESH_MS)  # the server put it back
 
         # Predict, then reveal: the first layer's output shape.

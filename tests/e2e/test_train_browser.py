@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from browser_session import set_number
+
 from cnnviz.bundle import load_bundle
 from cnnviz.presets import get_preset
 
@@ -23,10 +25,7 @@ def test_one_epoch_on_digits_shows_progress_curves_and_test_accuracy(
     page.get_by_role("heading", name=re.compile("Train · ")).wait_for()
     wait_for_app(page)
     page.get_by_text("Resize the data to 28×28×1").wait_for()
-    epochs = page.get_by_role("spinbutton", name="Epochs")
-    epochs.fill("1")
-    epochs.press("Enter")
-    wait_for_app(page)
+    set_number(page, "Epochs", 1)
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text(re.compile(r"Epoch 1/1|Preparing the data|Evaluating")).first.wait_for(
         timeout=TRAINING_TIMEOUT_MS)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from browser_session import type_until
+
 COOKIE = "cnnviz_participant"
 HOSTILE = "<img src=x onerror=window.pwned=1>**b**"
 
@@ -40,10 +42,7 @@ def test_a_hostile_model_name_is_shown_as_text_not_html(
     page.get_by_role("tab", name="Name, file, link and Keras code").click()
     wait_for_app(page)
     field = page.get_by_role("textbox", name="Model name")
-    field.fill(HOSTILE)
-    field.press("Enter")
-    wait_for_app(page)
-    page.get_by_text("must be 1 to 64 letters").first.wait_for()
+    type_until(page, field, HOSTILE, page.get_by_text("must be 1 to 64 letters"))
     assert page.locator('img[src="x"]').count() == 0
     assert page.evaluate("() => window.pwned") is None
     assert page.get_by_text("<img src=x", exact=False).count() >= 1  # shown, as text
