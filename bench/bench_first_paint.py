@@ -5,7 +5,9 @@ Run: .venv/bin/python bench/bench_first_paint.py [--loads 5] [--width 1280]
 Starts `streamlit run app.py` and a bare one-table Streamlit page on free ports (the same
 config, the same flags), then drives headless Chromium: each load is a new browser context
 (a first visit: new session, empty cache), timed from navigation until the page's table is
-drawn. Loads of the two pages alternate, so both see the same machine. Two conditions:
+drawn. Loads of the pages take turns, so all see the same machine. Idle, a third page
+is measured as well: the bare table below 30 stock widgets (number inputs, select boxes,
+buttons), what Streamlit's widgets alone cost a first visit. Two conditions:
 idle, and while two trainings run in the app (started over the app's own websocket, as a
 participant's Train button does, then polled as their browser does: the live fragment
 alone, every `run_every` seconds). Prints the median and p95 of each and the ratios; only
@@ -43,6 +45,15 @@ BARE_PAGE = '''import streamlit as st
 st.dataframe([{"#": str(i), "Layer (type)": f"dense_{i} (Dense)", "Output shape": "(None, 10)",
                "Param #": f"{i * 100:,}"} for i in range(8)], hide_index=True)
 '''
+# The bare table below 30 stock widgets (the Build page has about 35): what Streamlit's own
+# widgets cost a first visit, whoever draws them.
+WIDGETS_PAGE = BARE_PAGE.replace("import streamlit as st\n", """import streamlit as st
+
+for i in range(10):
+    st.number_input(f"number {i}", key=f"number_{i}")
+    st.selectbox(f"choice {i}", ["a", "b"], key=f"choice_{i}")
+    st.button(f"button {i}", key=f"button_{i}")
+""", 1)
 TRAINING_PRESET = "lenet-5"
 
 
@@ -158,30 +169,32 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def measure(browser: Any, app: str, bare: str, loads: int, width: int, height: int,
-            ) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
-    load_seconds(browser, app, width, height)  # each server's very first run is not a visit
-    load_seconds(browser, bare, width, height)
-    app_loads, bare_loads = [], []
+def measure(browser: Any, pages: dict[str, str], loads: int, width: int, height: int,
+            ) -> dict[str, list[tuple[float, int]]]:
+    """`loads` first visits of each page (name: URL), the pages taking turns."""
+    for url in pages.values():
+        load_seconds(browser, url, width, height)  # each server's very first run is not a visit
+    timings: dict[str, list[tuple[float, int]]] = {name: [] for name in pages}
     for _ in range(loads):
-        bare_loads.append(load_seconds(browser, bare, width, height))
-        app_loads.append(load_seconds(browser, app, width, height))
-    return app_loads, bare_loads
+        for name, url in pages.items():
+            timings[name].append(load_seconds(browser, url, width, height))
+    return timings
 
 
-def report(condition: str, app_loads: list[tuple[float, int]],
-           bare_loads: list[tuple[float, int]]) -> float:
-    app_times, bare_times = [t for t, _ in app_loads], [t for t, _ in bare_loads]
-    app_median, bare_median = statistics.median(app_times), statistics.median(bare_times)
+def report(condition: str, timings: dict[str, list[tuple[float, int]]]) -> float:
+    """Prints each page's figures and its ratio to the bare page; the Build page's ratio."""
     print(f"{condition}:")
-    for name, times, loads in (("bare page ", bare_times, bare_loads),
-                               ("Build page", app_times, app_loads)):
-        print(f"  {name} median {statistics.median(times):.2f} s  p95 {p95(times):.2f} s  "
+    bare = [t for t, _ in timings["bare page"]]
+    ratios = {}
+    for name, loads in timings.items():
+        times = [t for t, _ in loads]
+        ratios[name] = statistics.median(times) / statistics.median(bare)
+        print(f"  {name:<18} median {statistics.median(times):.2f} s  p95 {p95(times):.2f} s  "
               f"({', '.join(f'{t:.2f}' for t in times)}; "
-              f"{statistics.median(n for _, n in loads):.0f} requests)")
-    ratio = app_median / bare_median
-    print(f"  ratio Build / bare: median {ratio:.2f}×, p95 {p95(app_times) / p95(bare_times):.2f}×")
-    return ratio
+              f"{statistics.median(n for _, n in loads):.0f} requests)"
+              + ("" if name == "bare page" else
+                 f"  ratio to bare: median {ratios[name]:.2f}×, p95 {p95(times) / p95(bare):.2f}×"))
+    return ratios["Build page"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,17 +210,21 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         bare_script = Path(folder) / "bare_table.py"
         bare_script.write_text(BARE_PAGE, encoding="utf-8")
+        widgets_script = Path(folder) / "bare_table_widgets.py"
+        widgets_script.write_text(WIDGETS_PAGE, encoding="utf-8")
         with (streamlit_server(ROOT / "app.py") as app, streamlit_server(bare_script) as bare,
-              sync_playwright() as playwright):
+              streamlit_server(widgets_script) as widgets, sync_playwright() as playwright):
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                                  headless=True)
             print(f"{args.loads} first visits of each page at {args.width}×{args.height}, "
                   f"{os.cpu_count()} CPUs")
-            idle = report("idle", *measure(browser, app, bare, args.loads, args.width,
-                                           args.height))
+            idle = report("idle", measure(
+                browser, {"bare page": bare, "Build page": app, "bare + 30 widgets": widgets},
+                args.loads, args.width, args.height))
             with Trainings(app, args.trainings) as trainings:
                 busy = report(f"while {args.trainings} trainings run",
-                              *measure(browser, app, bare, args.loads, args.width, args.height))
+                              measure(browser, {"bare page": bare, "Build page": app},
+                                      args.loads, args.width, args.height))
                 started, polls = trainings.started, trainings.polls
             browser.close()
     print(f"trainings started: {started}, live-panel polls: {polls}")
