@@ -26,6 +26,7 @@ from cnnviz.data import load_dataset
 from cnnviz.presets import get_preset
 from cnnviz.tf_runtime import configure_tensorflow
 from cnnviz.train import (
+    TrainingHooks,
     TrainingProgress,
     TrainingSettings,
     build_compiled_model,
@@ -65,8 +66,8 @@ def worker_samples_per_second(  # type: ignore[no-untyped-def]
 ) -> tuple[float, float]:
     """(samples/s of model.fit in the worker, samples/s from the call to the rebuilt model)."""
     started = time.perf_counter()
-    result = train_in_worker(spec, dataset, settings, progress=lambda progress: None,
-                             stop_event=threading.Event())
+    result = train_in_worker(spec, dataset, settings, TrainingHooks(
+        progress=lambda progress: None, stop_event=threading.Event()))
     turnaround = time.perf_counter() - started
     fit = float(result.samples_per_second)
     return fit, fit * result.seconds / turnaround

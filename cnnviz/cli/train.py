@@ -34,6 +34,7 @@ from cnnviz.train import (
     SCHEDULES,
     EpochPlan,
     TrainingError,
+    TrainingHooks,
     TrainingProgress,
     TrainingSettings,
     builtin_source,
@@ -195,12 +196,12 @@ def run(args: argparse.Namespace) -> int:
     previous = _stop_on_interrupt(stop)
     try:
         if (args.backend or get_settings().training_backend) == "ray":
-            result = training_backend("ray", ray_address=args.ray_address).train(
-                spec, fitted, training, progress=_StderrReporter(), stop_event=stop,
-                source=builtin_source(dataset), epoch_weights=keeper,
+            hooks = TrainingHooks(
+                progress=_StderrReporter(), stop_event=stop, epoch_weights=keeper,
                 on_placed=lambda node: print(f"training on the Ray node at {node}",
-                                             file=sys.stderr),
-            )  # fmt: skip
+                                             file=sys.stderr))
+            result = training_backend("ray", ray_address=args.ray_address).train(
+                spec, fitted, training, hooks, source=builtin_source(dataset))
         else:  # here, in this process: no pages to keep responsive
             result = train(spec, fitted, training, progress=_StderrReporter(), stop_event=stop,
                            epoch_weights=keeper)

@@ -34,7 +34,13 @@ from cnnviz.tf_runtime import configure_tensorflow
 from cnnviz.train.failure import failure_message
 from cnnviz.train.finetune import FineTunePlan, FineTuneResult, PretrainedBase, fine_tune
 from cnnviz.train.preparation import fit_dataset_to_input
-from cnnviz.train.progress import EpochWeightsCallable, ProgressCallable, StopSignal
+from cnnviz.train.progress import (
+    NO_HOOKS,
+    EpochWeightsCallable,
+    ProgressCallable,
+    StopSignal,
+    TrainingHooks,
+)
 from cnnviz.train.run import train
 from cnnviz.train.settings import TrainingError, TrainingSettings
 from cnnviz.train.worker import finetune_in_worker, train_in_worker
@@ -46,7 +52,6 @@ __all__ = [
     "BuiltinDataset",
     "DatasetSource",
     "LocalBackend",
-    "PlacedCallable",
     "RayBackend",
     "TrainingBackend",
     "UploadedDataset",
@@ -59,8 +64,6 @@ __all__ = [
 _POLL_SECONDS: Final = 0.1
 _STOP_CHECK_SECONDS: Final = 0.05
 _UPLOADS_KEPT: Final = 16  # uploaded datasets kept in Ray's object store, newest first
-
-PlacedCallable = Callable[[str], None]  # the address of the node a training runs on
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,10 @@ def builtin_source(dataset: Dataset, seed: int = 0) -> BuiltinDataset | None:
 class TrainingBackend(Protocol):
     """Trains `spec` on `dataset` somewhere; the result's `model` is built here.
 
-    `dataset` is fitted to the spec's input already (`fit_dataset_to_input`). `source`
-    says where a backend that runs elsewhere can find the same data without copying it.
+    `dataset` is fitted to the spec's input already (`fit_dataset_to_input`). `hooks`
+    follow the training from here (progress, Stop, each epoch's weights, its placement).
+    `source` says where a backend that runs elsewhere can find the same data without
+    copying it.
     """
 
     name: str
@@ -106,13 +111,9 @@ class TrainingBackend(Protocol):
         spec: ModelSpec,
         dataset: Dataset,
         settings: TrainingSettings,
+        hooks: TrainingHooks = NO_HOOKS,
         *,
-        progress: ProgressCallable | None = None,
-        stop_event: StopSignal | None = None,
-        report_every: int = 10,
-        epoch_weights: EpochWeightsCallable | None = None,
         source: DatasetSource | None = None,
-        on_placed: PlacedCallable | None = None,
     ) -> TrainingResult: ...
 
     def fine_tune(
@@ -120,13 +121,9 @@ class TrainingBackend(Protocol):
         base: PretrainedBase,
         dataset: Dataset,
         plan: FineTunePlan,
+        hooks: TrainingHooks = NO_HOOKS,
         *,
-        progress: ProgressCallable | None = None,
-        stop_event: StopSignal | None = None,
-        report_every: int = 10,
-        epoch_weights: EpochWeightsCallable | None = None,
         source: DatasetSource | None = None,
-        on_placed: PlacedCallable | None = None,
     ) -> FineTuneResult:
         """`cnnviz.train.finetune.fine_tune`, both phases in one place; `dataset` is
         fitted to the base's input already."""
@@ -143,40 +140,22 @@ class LocalBackend:
         spec: ModelSpec,
         dataset: Dataset,
         settings: TrainingSettings,
+        hooks: TrainingHooks = NO_HOOKS,
         *,
-        progress: ProgressCallable | None = None,
-        stop_event: StopSignal | None = None,
-        report_every: int = 10,
-        epoch_weights: EpochWeightsCallable | None = None,
         source: DatasetSource | None = None,
-        on_placed: PlacedCallable | None = None,
     ) -> TrainingResult:
-        if on_placed is not None:
-            on_placed("this machine")
-        return train_in_worker(
-            spec, dataset, settings, progress=progress, stop_event=stop_event,
-            report_every=report_every, epoch_weights=epoch_weights,
-        )  # fmt: skip
+        return train_in_worker(spec, dataset, settings, hooks)
 
     def fine_tune(
         self,
         base: PretrainedBase,
         dataset: Dataset,
         plan: FineTunePlan,
+        hooks: TrainingHooks = NO_HOOKS,
         *,
-        progress: ProgressCallable | None = None,
-        stop_event: StopSignal | None = None,
-        report_every: int = 10,
-        epoch_weights: EpochWeightsCallable | None = None,
         source: DatasetSource | None = None,
-        on_placed: PlacedCallable | None = None,
     ) -> FineTuneResult:
-        if on_placed is not None:
-            on_placed("this machine")
-        return finetune_in_worker(
-            base, dataset, plan, progress=progress, stop_event=stop_event,
-            report_every=report_every, epoch_weights=epoch_weights,
-        )  # fmt: skip
+        return finetune_in_worker(base, dataset, plan, hooks)
 
 
 def parse_resources(items: tuple[str, ...] | list[str]) -> dict[str, float]:
@@ -471,16 +450,12 @@ class RayBackend:
                 "resources": self.resources or None, "max_retries": 0}
 
     def _run_task(
-        self,
-        submit: Callable[[Any, str], Any],
-        progress: ProgressCallable | None,
-        stop_event: StopSignal | None,
-        epoch_weights: EpochWeightsCallable | None,
-        on_placed: PlacedCallable | None,
+        self, submit: Callable[[Any, str], Any], hooks: TrainingHooks,
     ) -> tuple[Any, Weights]:
         """Start the task `submit(mailbox, key)` gives, relay its messages and the stop
-        flag until it ends; its payload and final weights."""
+        flag to `hooks` until it ends; its payload and final weights."""
         ray = self._ray()
+        progress, stop_event, epoch_weights = hooks.progress, hooks.stop_event, hooks.epoch_weights
         from ray.exceptions import RayError, RayTaskError
 
         key = uuid.uuid4().hex
@@ -497,8 +472,8 @@ class RayBackend:
                 for message in ray.get(mailbox.take.remote(key)):
                     if message[0] == "placed":
                         node = message[1]
-                        if on_placed is not None:
-                            on_placed(node)
+                        if hooks.on_placed is not None:
+                            hooks.on_placed(node)
                     elif message[0] == "progress" and progress is not None:
                         progress(message[1])
                     elif message[0] == "weights" and epoch_weights is not None:
@@ -531,23 +506,19 @@ class RayBackend:
         spec: ModelSpec,
         dataset: Dataset,
         settings: TrainingSettings,
+        hooks: TrainingHooks = NO_HOOKS,
         *,
-        progress: ProgressCallable | None = None,
-        stop_event: StopSignal | None = None,
-        report_every: int = 10,
-        epoch_weights: EpochWeightsCallable | None = None,
         source: DatasetSource | None = None,
-        on_placed: PlacedCallable | None = None,
     ) -> TrainingResult:
         ray = self._ray()
 
         def submit(mailbox: Any, key: str) -> Any:
             return self._remote.options(**self._options()).remote(
                 spec.to_dict(), self._data(ray, dataset, source), settings,
-                self.host or get_settings(), mailbox, key, report_every,
-                epoch_weights is not None)
+                self.host or get_settings(), mailbox, key, hooks.report_every,
+                hooks.epoch_weights is not None)
 
-        payload, weights = self._run_task(submit, progress, stop_event, epoch_weights, on_placed)
+        payload, weights = self._run_task(submit, hooks)
         configure_tensorflow()
         model = build_model(spec, seed=settings.seed)
         model.set_weights(weights)
@@ -559,13 +530,9 @@ class RayBackend:
         base: PretrainedBase,
         dataset: Dataset,
         plan: FineTunePlan,
+        hooks: TrainingHooks = NO_HOOKS,
         *,
-        progress: ProgressCallable | None = None,
-        stop_event: StopSignal | None = None,
-        report_every: int = 10,
-        epoch_weights: EpochWeightsCallable | None = None,
         source: DatasetSource | None = None,
-        on_placed: PlacedCallable | None = None,
     ) -> FineTuneResult:
         """`fine_tune` as one Ray task (both phases on one node); the model is built here."""
         ray = self._ray()
@@ -574,10 +541,10 @@ class RayBackend:
             return self._remote_fine_tune.options(**self._options()).remote(
                 base.spec.to_dict(), base.weights, base.description,
                 self._data(ray, dataset, source), plan,
-                self.host or get_settings(), mailbox, key, report_every,
-                epoch_weights is not None)
+                self.host or get_settings(), mailbox, key, hooks.report_every,
+                hooks.epoch_weights is not None)
 
-        payload, weights = self._run_task(submit, progress, stop_event, epoch_weights, on_placed)
+        payload, weights = self._run_task(submit, hooks)
         return _with_model(payload, weights, plan)
 
 

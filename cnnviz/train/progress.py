@@ -10,16 +10,19 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 from cnnviz._types import TrainingPhase, Weights
 
 __all__ = [
+    "NO_HOOKS",
     "CurvePoint",
     "EpochWeightsCallable",
+    "PlacedCallable",
     "ProgressCallable",
     "ProgressTracker",
     "StopSignal",
+    "TrainingHooks",
     "TrainingProgress",
 ]
 
@@ -68,10 +71,29 @@ ProgressCallable = Callable[[TrainingProgress], None]
 EpochWeightsCallable = Callable[[int, Weights], None]
 
 
+PlacedCallable = Callable[[str], None]  # where a training runs: "this machine" or a node's address
+
+
 class StopSignal(Protocol):
     """Set to stop a training after the current batch (a thread's or a process's Event)."""
 
     def is_set(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class TrainingHooks:
+    """How a caller follows a training that runs elsewhere (a worker process, a Ray node):
+    a snapshot every `report_every` batches, each finished epoch's weights, where the
+    training was placed, and the flag that stops it. Each is optional."""
+
+    progress: ProgressCallable | None = None
+    stop_event: StopSignal | None = None
+    report_every: int = 10
+    epoch_weights: EpochWeightsCallable | None = None
+    on_placed: PlacedCallable | None = None
+
+
+NO_HOOKS: Final = TrainingHooks()
 
 
 def _finite(value: object) -> float | None:

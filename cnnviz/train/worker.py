@@ -30,9 +30,10 @@ from cnnviz.tf_runtime import configure_tensorflow
 from cnnviz.train.failure import failure_message
 from cnnviz.train.finetune import FineTunePlan, FineTuneResult, PretrainedBase, fine_tune
 from cnnviz.train.progress import (
+    NO_HOOKS,
     EpochWeightsCallable,
     ProgressCallable,
-    StopSignal,
+    TrainingHooks,
     TrainingProgress,
 )
 from cnnviz.train.run import TrainingResult, train
@@ -170,50 +171,33 @@ class TrainingWorker:
         )
 
     def train(
-        self,
-        spec: ModelSpec,
-        dataset: Dataset,
-        settings: TrainingSettings,
-        *,
-        progress: ProgressCallable | None,
-        stop_event: StopSignal | None,
-        report_every: int,
-        epoch_weights: EpochWeightsCallable | None = None,
+        self, spec: ModelSpec, dataset: Dataset, settings: TrainingSettings,
+        hooks: TrainingHooks = NO_HOOKS,
     ) -> tuple[TrainingResult, Weights]:
         """The result (its `model` None) and the trained weights; raises `TrainingError`."""
         # The server's host settings travel with each job: a worker started earlier
         # never trains under limits the server no longer has.
-        job = ("job", spec.to_dict(), dataset, settings, report_every,
-               epoch_weights is not None, get_settings())
-        result, weights = self._run(job, progress, stop_event, epoch_weights)
+        job = ("job", spec.to_dict(), dataset, settings, hooks.report_every,
+               hooks.epoch_weights is not None, get_settings())
+        result, weights = self._run(job, hooks)
         assert isinstance(result, TrainingResult)
         return result, weights
 
     def fine_tune(
-        self,
-        base: PretrainedBase,
-        dataset: Dataset,
-        plan: FineTunePlan,
-        *,
-        progress: ProgressCallable | None,
-        stop_event: StopSignal | None,
-        report_every: int,
-        epoch_weights: EpochWeightsCallable | None = None,
+        self, base: PretrainedBase, dataset: Dataset, plan: FineTunePlan,
+        hooks: TrainingHooks = NO_HOOKS,
     ) -> tuple[FineTuneResult, Weights]:
         """`fine_tune` in the worker: the outcome (its model None) and the final weights."""
         job = ("finetune", base.spec.to_dict(), base.weights, base.description, dataset, plan,
-               report_every, epoch_weights is not None, get_settings())
-        outcome, weights = self._run(job, progress, stop_event, epoch_weights)
+               hooks.report_every, hooks.epoch_weights is not None, get_settings())
+        outcome, weights = self._run(job, hooks)
         assert isinstance(outcome, FineTuneResult)
         return outcome, weights
 
     def _run(
-        self,
-        job: tuple[Any, ...],
-        progress: ProgressCallable | None,
-        stop_event: StopSignal | None,
-        epoch_weights: EpochWeightsCallable | None,
+        self, job: tuple[Any, ...], hooks: TrainingHooks,
     ) -> tuple[TrainingResult | FineTuneResult, Weights]:
+        progress, stop_event, epoch_weights = hooks.progress, hooks.stop_event, hooks.epoch_weights
         stop_sent = False
         try:
             self.connection.send(job)
@@ -313,41 +297,27 @@ def _rebuilt(spec: ModelSpec, seed: int, weights: Weights) -> KerasModel:
 
 
 def train_in_worker(
-    spec: ModelSpec,
-    dataset: Dataset,
-    settings: TrainingSettings,
-    *,
-    progress: ProgressCallable | None = None,
-    stop_event: StopSignal | None = None,
-    report_every: int = 10,
-    epoch_weights: EpochWeightsCallable | None = None,
+    spec: ModelSpec, dataset: Dataset, settings: TrainingSettings,
+    hooks: TrainingHooks = NO_HOOKS,
 ) -> TrainingResult:
     """`cnnviz.train.run.train` run in a worker process; the model is rebuilt here."""
+    if hooks.on_placed is not None:
+        hooks.on_placed("this machine")
     with worker_pool().worker() as worker:
-        result, weights = worker.train(
-            spec, dataset, settings, progress=progress, stop_event=stop_event,
-            report_every=report_every, epoch_weights=epoch_weights,
-        )  # fmt: skip
+        result, weights = worker.train(spec, dataset, settings, hooks)
 
     return dataclasses.replace(result, model=_rebuilt(spec, settings.seed, weights), spec=spec)
 
 
 def finetune_in_worker(
-    base: PretrainedBase,
-    dataset: Dataset,
-    plan: FineTunePlan,
-    *,
-    progress: ProgressCallable | None = None,
-    stop_event: StopSignal | None = None,
-    report_every: int = 10,
-    epoch_weights: EpochWeightsCallable | None = None,
+    base: PretrainedBase, dataset: Dataset, plan: FineTunePlan,
+    hooks: TrainingHooks = NO_HOOKS,
 ) -> FineTuneResult:
     """`cnnviz.train.finetune.fine_tune` run in a worker process; the model is rebuilt here."""
+    if hooks.on_placed is not None:
+        hooks.on_placed("this machine")
     with worker_pool().worker() as worker:
-        outcome, weights = worker.fine_tune(
-            base, dataset, plan, progress=progress, stop_event=stop_event,
-            report_every=report_every, epoch_weights=epoch_weights,
-        )  # fmt: skip
+        outcome, weights = worker.fine_tune(base, dataset, plan, hooks)
 
     # the last phase's spec: which layers were trainable then
     model = _rebuilt(outcome.training.spec, plan.head_settings.seed, weights)

@@ -17,6 +17,7 @@ from cnnviz.train import (
     FineTunePlan,
     HeadSpec,
     PretrainedBase,
+    TrainingHooks,
     TrainingProgress,
     TrainingSettings,
     base_from_model,
@@ -178,7 +179,8 @@ def test_the_worker_fine_tunes_as_this_process_does() -> None:
     here = fine_tune(_base(), stripes_dataset(), _plan(1, 1))
     weights_seen: list[int] = []
     there = finetune_in_worker(_base(), stripes_dataset(), _plan(1, 1),
-                               epoch_weights=lambda done, weights: weights_seen.append(done))
+                               TrainingHooks(epoch_weights=lambda done, weights:
+                                             weights_seen.append(done)))
     assert there.phases == here.phases
     assert weights_seen == [1, 2]
     assert there.training.spec == here.training.spec

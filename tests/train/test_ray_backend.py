@@ -7,6 +7,7 @@ cannot start here, unless CNNVIZ_REQUIRE_RAY=1.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -34,6 +35,7 @@ from cnnviz.train import (
     HeadSpec,
     PretrainedBase,
     TrainingError,
+    TrainingHooks,
     TrainingProgress,
     TrainingSettings,
     base_from_model,
@@ -135,10 +137,8 @@ def test_ray_gives_the_accuracy_local_gives_and_streams_progress(cluster: str) -
         _spec(),
         digits,
         SETTINGS,
-        progress=reports.append,
-        report_every=5,
+        TrainingHooks(progress=reports.append, report_every=5, on_placed=placed.append),
         source=builtin_source(digits),
-        on_placed=placed.append,
     )
     here = LocalBackend().train(_spec(), digits, SETTINGS)
     assert on_ray.test_accuracy == here.test_accuracy > 0.5
@@ -153,12 +153,12 @@ def test_stop_after_the_first_report_keeps_the_trained_weights(cluster: str) -> 
     stop = threading.Event()
     result = RayBackend(cluster).train(
         _spec(), digits, TrainingSettings(epochs=5, batch_size=16, learning_rate=0.01),
-        progress=lambda progress: stop.set(), stop_event=stop, report_every=2,
+        TrainingHooks(progress=lambda progress: stop.set(), stop_event=stop, report_every=2),
     )  # fmt: skip
     assert result.stopped and result.epochs_completed < 5
     untrained = RayBackend(cluster).train(
         _spec(), digits, TrainingSettings(epochs=1, batch_size=16, learning_rate=0.0001),
-        stop_event=_always_set(),
+        TrainingHooks(stop_event=_always_set()),
     )  # fmt: skip
     weights, first = result.model.get_weights(), untrained.model.get_weights()
     assert any(not np.allclose(a, b) for a, b in zip(weights, first, strict=True))
@@ -178,8 +178,8 @@ def test_a_training_asking_for_the_custom_resource_runs_on_the_second_node(
     placed: list[str] = []
     epochs: list[int] = []
     result = RayBackend(cluster, resources={"second_node": 1}).train(
-        _spec(), load_dataset("digits"), SETTINGS, on_placed=placed.append,
-        epoch_weights=lambda done, weights: epochs.append(done),
+        _spec(), load_dataset("digits"), SETTINGS, TrainingHooks(
+            on_placed=placed.append, epoch_weights=lambda done, weights: epochs.append(done)),
     )  # fmt: skip
     assert placed == [SECOND_IP]
     assert epochs == [1] and result.epochs_completed == 1
@@ -240,9 +240,8 @@ def test_the_app_job_trains_through_the_configured_backend(
     placed: list[str] = []
     backend = RayBackend(cluster, resources={"second_node": 1})
     train = backend.train
-    monkeypatch.setattr(
-        backend, "train", lambda *args, **kwargs: train(*args, **kwargs, on_placed=placed.append)
-    )
+    monkeypatch.setattr(backend, "train", lambda spec, data, settings, hooks, **kwargs: train(
+        spec, data, settings, dataclasses.replace(hooks, on_placed=placed.append), **kwargs))
     monkeypatch.setattr(ui.train.job, "training_backend", lambda: backend)
     job = _job_on(SETTINGS)
     job.run()
@@ -284,8 +283,10 @@ def test_a_fine_tuning_on_ray_is_the_one_made_here_and_streams_both_phases(
     epochs: list[int] = []
     placed: list[str] = []
     on_ray = RayBackend(cluster, resources={"second_node": 1}).fine_tune(
-        base, digits, plan, progress=reports.append, source=builtin_source(digits),
-        epoch_weights=lambda done, weights: epochs.append(done), on_placed=placed.append,
+        base, digits, plan, TrainingHooks(
+            progress=reports.append, on_placed=placed.append,
+            epoch_weights=lambda done, weights: epochs.append(done)),
+        source=builtin_source(digits),
     )  # fmt: skip
     here = LocalBackend().fine_tune(base, digits, plan)
     assert placed == [SECOND_IP] and epochs == [1, 2]
@@ -304,8 +305,9 @@ def test_a_fine_tuning_on_ray_is_the_one_made_here_and_streams_both_phases(
 def test_a_stop_in_phase_1_on_ray_keeps_its_weights_and_skips_phase_2(cluster: str) -> None:
     digits, stop = load_dataset("digits"), threading.Event()
     outcome = RayBackend(cluster).fine_tune(
-        _base(), digits, _plan(head_epochs=5), progress=lambda progress: stop.set(),
-        stop_event=stop, report_every=2, source=builtin_source(digits),
+        _base(), digits, _plan(head_epochs=5),
+        TrainingHooks(progress=lambda progress: stop.set(), stop_event=stop, report_every=2),
+        source=builtin_source(digits),
     )  # fmt: skip
     assert outcome.training.stopped and len(outcome.phases) == 1
     assert outcome.training.epochs_completed < 5
@@ -317,8 +319,8 @@ def test_the_app_fine_tunes_through_the_configured_backend(
     placed: list[str] = []
     backend = RayBackend(cluster, resources={"second_node": 1})
     fine_tune = backend.fine_tune
-    monkeypatch.setattr(backend, "fine_tune", lambda *args, **kwargs: fine_tune(
-        *args, **kwargs, on_placed=placed.append))
+    monkeypatch.setattr(backend, "fine_tune", lambda base, data, plan, hooks, **kwargs: fine_tune(
+        base, data, plan, dataclasses.replace(hooks, on_placed=placed.append), **kwargs))
     monkeypatch.setattr(ui.train.finetune, "training_backend", lambda: backend)
     digits, base, plan = load_dataset("digits"), _base(), _plan()
     job = FineTuneJob(spec=finetune_spec(base.spec, plan.head, 10, 2), dataset=digits,

@@ -12,6 +12,7 @@ import pytest
 from cnnviz.train import (
     WORKER_NICENESS,
     TrainingError,
+    TrainingHooks,
     TrainingProgress,
     TrainingSettings,
     WorkerPool,
@@ -26,7 +27,7 @@ def test_the_weights_come_back_the_model_the_worker_evaluated() -> None:
     dataset = stripes_dataset()
     reports: list[TrainingProgress] = []
     result = train_in_worker(tiny_spec(), dataset, TrainingSettings(epochs=3, batch_size=16),
-                             progress=reports.append, report_every=2)
+                             TrainingHooks(progress=reports.append, report_every=2))
     assert result.spec == tiny_spec() and result.epochs_completed == 3
     assert reports and reports[-1].epoch == 3
     outputs = result.model.predict(dataset.x_test, verbose=0)
@@ -38,7 +39,7 @@ def test_a_stop_set_before_the_start_stops_after_the_first_batch() -> None:
     stop = threading.Event()
     stop.set()
     result = train_in_worker(tiny_spec(), stripes_dataset(), TrainingSettings(epochs=5),
-                             stop_event=stop)
+                             TrainingHooks(stop_event=stop))
     assert result.stopped and result.epochs_completed == 1
 
 
@@ -60,7 +61,7 @@ def test_a_worker_that_dies_mid_training_is_reported_and_replaced() -> None:
     with pytest.raises(TrainingError, match="ended unexpectedly"):
         with pool.worker() as worker:
             worker.train(tiny_spec(), dataset, TrainingSettings(epochs=50),
-                         progress=kill_at_first_report, stop_event=None, report_every=1)
+                         TrainingHooks(progress=kill_at_first_report, report_every=1))
     with pool.worker() as fresh:
         assert fresh is not worker and fresh.alive
     fresh.close()
@@ -68,8 +69,7 @@ def test_a_worker_that_dies_mid_training_is_reported_and_replaced() -> None:
 
 def test_workers_run_at_a_lower_priority_than_the_pages() -> None:
     with worker_pool().worker() as worker:
-        worker.train(tiny_spec(), stripes_dataset(), TrainingSettings(epochs=1), progress=None,
-                     stop_event=None, report_every=10)
+        worker.train(tiny_spec(), stripes_dataset(), TrainingSettings(epochs=1))
         assert worker.process.pid is not None
         niceness = os.getpriority(os.PRIO_PROCESS, worker.process.pid)
     assert niceness >= min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)
@@ -88,6 +88,7 @@ def test_each_job_carries_the_servers_host_limits(monkeypatch: pytest.MonkeyPatc
 def test_epoch_weights_arrive_after_each_full_epoch() -> None:
     seen: list[tuple[int, int]] = []
     result = train_in_worker(tiny_spec(), stripes_dataset(), TrainingSettings(epochs=2),
-                             epoch_weights=lambda done, weights: seen.append((done, len(weights))))
+                             TrainingHooks(epoch_weights=lambda done, weights: seen.append(
+                                 (done, len(weights)))))
     assert [done for done, _ in seen] == [1, 2]
     assert all(count == len(result.model.get_weights()) for _, count in seen)

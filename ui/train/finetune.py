@@ -75,10 +75,7 @@ class FineTuneJob(TrainingJob):
         base = self.base_loader()
         self.base_description = base.description
         self.outcome = training_backend().fine_tune(
-            base, fitted, self.plan, progress=self._progress, stop_event=self.stop_event,
-            epoch_weights=self._epoch_weights if self.recorder is not None else None,
-            source=self.source,
-        )  # fmt: skip
+            base, fitted, self.plan, self.hooks(), source=self.source)
         return self.outcome.training
 
 

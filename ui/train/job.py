@@ -38,6 +38,7 @@ from cnnviz.train import (
     EpochPlan,
     FineTuneRecord,
     QueueCancelled,
+    TrainingHooks,
     TrainingProgress,
     TrainingResult,
     TrainingSettings,
@@ -203,6 +204,13 @@ class TrainingJob:
                        if self.progress is not None else {})
             self.recorder.epoch(epochs_done, weights, history)
 
+    def hooks(self) -> TrainingHooks:
+        """This page's view of the training: its progress, its Stop button, and each
+        epoch's weights for the workspace when the run is kept."""
+        return TrainingHooks(
+            progress=self._progress, stop_event=self.stop_event,
+            epoch_weights=self._epoch_weights if self.recorder is not None else None)
+
     def finetune_record(self) -> FineTuneRecord | None:
         """A fine-tuning's phases once it is over; None for an ordinary training."""
         return None
@@ -210,11 +218,7 @@ class TrainingJob:
     def _train(self, fitted: Dataset) -> TrainingResult:
         """The training itself, on the dataset fitted to the model's input."""
         return training_backend().train(
-            self.spec, fitted, self.settings,
-            progress=self._progress, stop_event=self.stop_event,
-            epoch_weights=self._epoch_weights if self.recorder is not None else None,
-            source=self.source,
-        )  # fmt: skip
+            self.spec, fitted, self.settings, self.hooks(), source=self.source)
 
     def run(self) -> None:
         try:
