@@ -44,15 +44,22 @@ __all__ = [
     "TrainingWorker",
     "WorkerPool",
     "finetune_in_worker",
+    "serve",
     "train_in_worker",
     "worker_pool",
 ]
 
 WORKER_NICENESS: Final = 10  # the pages' script runs come first when the CPU is short
 _POLL_SECONDS: Final = 0.2
+# Not `python -m cnnviz.train.worker`: the package imports this module first, and runpy
+# then warns on every worker's start that it runs a module already imported.
+_WORKER_COMMAND: Final = (
+    "import sys; from multiprocessing.connection import Connection; "
+    "from cnnviz.train.worker import serve; serve(Connection(int(sys.argv[1])))"
+)
 
 
-def _serve(connection: Connection) -> None:
+def serve(connection: Connection) -> None:
     """The worker process: train each job it receives, until the server goes away.
 
     A reader thread takes every message in order: a job goes to the queue, a stop sets
@@ -137,13 +144,13 @@ def _fine_tune_job(
 
 
 class TrainingWorker:
-    """One worker process (`python -m cnnviz.train.worker`) and the socket to it."""
+    """One worker process (`serve` over a socket pair) and the socket to it."""
 
     def __init__(self) -> None:
         mine, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "cnnviz.train.worker", str(theirs.fileno())],
+                [sys.executable, "-c", _WORKER_COMMAND, str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
             )  # fmt: skip
         self.connection = Connection(mine.detach())
@@ -323,7 +330,3 @@ def finetune_in_worker(
     model = _rebuilt(outcome.training.spec, plan.head_settings.seed, weights)
     training = dataclasses.replace(outcome.training, model=model)
     return dataclasses.replace(outcome, training=training)
-
-
-if __name__ == "__main__":
-    _serve(Connection(int(sys.argv[1])))
