@@ -10,12 +10,13 @@ from cnnviz.errors import SpecError
 from cnnviz.store.workspace import StoredRun
 from cnnviz.train import FINETUNE_KEY, FineTuneRecord, TrainingError, TrainingRun, TrainingSettings
 
-__all__ = ["training_run"]
+__all__ = ["run_settings", "training_run"]
 
 _SETTING_NAMES = frozenset(field.name for field in dataclasses.fields(TrainingSettings))
 
 
-def _settings(values: dict[str, Any]) -> TrainingSettings:
+def run_settings(values: dict[str, Any]) -> TrainingSettings:
+    """A stored run's training settings (the defaults where they no longer read)."""
     known = {name: value for name, value in values.items() if name in _SETTING_NAMES}
     try:
         return TrainingSettings(**known)
@@ -35,7 +36,7 @@ def training_run(stored: StoredRun) -> TrainingRun | None:
     return TrainingRun(
         run_id=stored.id,
         architecture=spec,
-        settings=_settings(stored.settings),
+        settings=run_settings(stored.settings),
         dataset_name=stored.dataset_name,
         history=stored.history,
         test_accuracy=stored.test_accuracy,

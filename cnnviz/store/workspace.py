@@ -311,6 +311,13 @@ class Store:
             db.execute(runs.update().where(runs.c.id == run_id, runs.c.status == "running")
                        .values(queue_place=place, heartbeat_at=time.time()))
 
+    def interrupt_run(self, run_id: int) -> None:
+        """A running run that ended early but keeps its finished epochs (its machine was
+        lost): shown as interrupted, to be continued from its last kept epoch."""
+        with self._transaction("mark the run interrupted") as db:
+            db.execute(runs.update().where(runs.c.id == run_id, runs.c.status == "running")
+                       .values(status="interrupted", queue_place=None))
+
     def discard_run(self, run_id: int) -> None:
         """A run that failed before it learned anything."""
         with self._transaction("remove the failed run") as db:

@@ -101,7 +101,8 @@ class TrainingBackend(Protocol):
     `dataset` is fitted to the spec's input already (`fit_dataset_to_input`). `hooks`
     follow the training from here (progress, Stop, each epoch's weights, its placement).
     `source` says where a backend that runs elsewhere can find the same data without
-    copying it.
+    copying it. `initial_weights` (the spec's `get_weights()`) replace the seeded start,
+    e.g. to continue an interrupted run from its last kept epoch.
     """
 
     name: str
@@ -114,6 +115,7 @@ class TrainingBackend(Protocol):
         hooks: TrainingHooks = NO_HOOKS,
         *,
         source: DatasetSource | None = None,
+        initial_weights: Weights | None = None,
     ) -> TrainingResult: ...
 
     def fine_tune(
@@ -143,8 +145,9 @@ class LocalBackend:
         hooks: TrainingHooks = NO_HOOKS,
         *,
         source: DatasetSource | None = None,
+        initial_weights: Weights | None = None,
     ) -> TrainingResult:
-        return train_in_worker(spec, dataset, settings, hooks)
+        return train_in_worker(spec, dataset, settings, hooks, initial_weights=initial_weights)
 
     def fine_tune(
         self,
@@ -332,6 +335,7 @@ def _train_on_worker(
     key: str,
     report_every: int,
     send_epoch_weights: bool,
+    initial_weights: Weights | None,
 ) -> tuple[str, Any, Any]:
     """The Ray task of a training: its result without the model, and the final weights."""
     spec = ModelSpec.from_dict(spec_dict)
@@ -339,7 +343,8 @@ def _train_on_worker(
     def work(dataset: Dataset, progress: ProgressCallable, stop: StopSignal,
              epoch_weights: EpochWeightsCallable | None) -> tuple[Any, Weights]:
         result = train(spec, dataset, settings, progress=progress, stop_event=stop,
-                       report_every=report_every, host=host, epoch_weights=epoch_weights)
+                       report_every=report_every, host=host, epoch_weights=epoch_weights,
+                       initial_weights=initial_weights)
         return dataclasses.replace(result, model=None), result.model.get_weights()
 
     return _on_worker(data, spec.input_shape, mailbox, key, send_epoch_weights, work)
@@ -509,6 +514,7 @@ class RayBackend:
         hooks: TrainingHooks = NO_HOOKS,
         *,
         source: DatasetSource | None = None,
+        initial_weights: Weights | None = None,
     ) -> TrainingResult:
         ray = self._ray()
 
@@ -516,7 +522,7 @@ class RayBackend:
             return self._remote.options(**self._options()).remote(
                 spec.to_dict(), self._data(ray, dataset, source), settings,
                 self.host or get_settings(), mailbox, key, hooks.report_every,
-                hooks.epoch_weights is not None)
+                hooks.epoch_weights is not None, initial_weights)
 
         payload, weights = self._run_task(submit, hooks)
         configure_tensorflow()

@@ -122,10 +122,12 @@ def _senders(
 def _train_job(
     connection: Connection, stop: threading.Event, spec_dict: dict[str, Any], dataset: Dataset,
     settings: TrainingSettings, report_every: int, send_epoch_weights: bool, host: Settings,
+    initial_weights: Weights | None,
 ) -> tuple[TrainingResult, Weights]:
     progress, weights = _senders(connection, send_epoch_weights)
     result = train(ModelSpec.from_dict(spec_dict), dataset, settings, progress=progress,
-                   stop_event=stop, report_every=report_every, host=host, epoch_weights=weights)
+                   stop_event=stop, report_every=report_every, host=host, epoch_weights=weights,
+                   initial_weights=initial_weights)
     return dataclasses.replace(result, model=None), result.model.get_weights()
 
 
@@ -179,13 +181,13 @@ class TrainingWorker:
 
     def train(
         self, spec: ModelSpec, dataset: Dataset, settings: TrainingSettings,
-        hooks: TrainingHooks = NO_HOOKS,
+        hooks: TrainingHooks = NO_HOOKS, *, initial_weights: Weights | None = None,
     ) -> tuple[TrainingResult, Weights]:
         """The result (its `model` None) and the trained weights; raises `TrainingError`."""
         # The server's host settings travel with each job: a worker started earlier
         # never trains under limits the server no longer has.
         job = ("job", spec.to_dict(), dataset, settings, hooks.report_every,
-               hooks.epoch_weights is not None, get_settings())
+               hooks.epoch_weights is not None, get_settings(), initial_weights)
         result, weights = self._run(job, hooks)
         assert isinstance(result, TrainingResult)
         return result, weights
@@ -305,13 +307,14 @@ def _rebuilt(spec: ModelSpec, seed: int, weights: Weights) -> KerasModel:
 
 def train_in_worker(
     spec: ModelSpec, dataset: Dataset, settings: TrainingSettings,
-    hooks: TrainingHooks = NO_HOOKS,
+    hooks: TrainingHooks = NO_HOOKS, *, initial_weights: Weights | None = None,
 ) -> TrainingResult:
     """`cnnviz.train.run.train` run in a worker process; the model is rebuilt here."""
     if hooks.on_placed is not None:
         hooks.on_placed("this machine")
     with worker_pool().worker() as worker:
-        result, weights = worker.train(spec, dataset, settings, hooks)
+        result, weights = worker.train(spec, dataset, settings, hooks,
+                                       initial_weights=initial_weights)
 
     return dataclasses.replace(result, model=_rebuilt(spec, settings.seed, weights), spec=spec)
 

@@ -104,6 +104,20 @@ def test_weights_are_only_read_by_their_own_workspace(store: Store) -> None:
     assert store.runs(other.id) == []
 
 
+def test_a_run_cut_short_is_kept_as_interrupted_with_its_last_epoch(store: Store) -> None:
+    workspace = store.open_workspace(None)
+    run_id, finished = _start(store, workspace.id, epochs=5), _start(store, workspace.id)
+    store.record_epoch(run_id, history={"loss": [1.0, 0.8]}, epochs_completed=2,
+                       weights=b"epoch-2")
+    _finish(store, finished)
+    store.interrupt_run(run_id)
+    store.interrupt_run(finished)  # only a running run is cut short
+    cut, done = store.runs(workspace.id)
+    assert (cut.status, cut.status_text, cut.epochs_completed) == (
+        "interrupted", "interrupted at epoch 3 of 5", 2)
+    assert store.run_weights(workspace.id, run_id) == b"epoch-2" and done.status == "finished"
+
+
 def test_a_run_whose_server_died_reads_as_interrupted_with_its_last_epoch(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -148,6 +148,20 @@ def test_ray_gives_the_accuracy_local_gives_and_streams_progress(cluster: str) -
     assert on_ray.test_accuracy == pytest.approx(float(np.mean(predicted == digits.y_test)))
 
 
+def test_a_training_from_given_weights_on_ray_is_the_one_made_here(cluster: str) -> None:
+    digits = load_dataset("digits")
+    start = build_model(_spec(), seed=11).get_weights()
+    on_ray = RayBackend(cluster).train(_spec(), digits, SETTINGS, source=builtin_source(digits),
+                                       initial_weights=start)
+    here = LocalBackend().train(_spec(), digits, SETTINGS, initial_weights=start)
+    seeded = LocalBackend().train(_spec(), digits, SETTINGS)
+    assert on_ray.test_accuracy == here.test_accuracy
+    for mine, theirs in zip(here.model.get_weights(), on_ray.model.get_weights(), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    assert any(not np.allclose(a, b) for a, b in zip(
+        here.model.get_weights(), seeded.model.get_weights(), strict=True))
+
+
 def test_stop_after_the_first_report_keeps_the_trained_weights(cluster: str) -> None:
     digits = load_dataset("digits")
     stop = threading.Event()

@@ -92,3 +92,18 @@ def test_epoch_weights_arrive_after_each_full_epoch() -> None:
                                  (done, len(weights)))))
     assert [done for done, _ in seen] == [1, 2]
     assert all(count == len(result.model.get_weights()) for _, count in seen)
+
+
+def test_a_worker_training_from_given_weights_is_the_one_made_here() -> None:
+    from cnnviz.keras_build import build_model
+    from cnnviz.train import train
+
+    start = build_model(tiny_spec(), seed=7).get_weights()
+    settings = TrainingSettings(epochs=2, batch_size=16)
+    here = train(tiny_spec(), stripes_dataset(), settings, initial_weights=start)
+    there = train_in_worker(tiny_spec(), stripes_dataset(), settings, initial_weights=start)
+    seeded = train_in_worker(tiny_spec(), stripes_dataset(), settings)
+    for mine, theirs in zip(here.model.get_weights(), there.model.get_weights(), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    assert any(not np.allclose(a, b) for a, b in zip(
+        there.model.get_weights(), seeded.model.get_weights(), strict=True))

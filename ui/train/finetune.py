@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import ClassVar, Final
 
 import streamlit as st
 
@@ -59,6 +59,8 @@ _LABELS_KEY: Final = "cnnviz_finetune_base_labels"  # the bases offered at the l
 @dataclass(eq=False)
 class FineTuneJob(TrainingJob):
     """A training job whose training is `fine_tune`: phase 1 then phase 2, one curve."""
+
+    continuable: ClassVar[bool] = False
 
     base_loader: BaseLoader | None = None  # runs in the job's thread: loads TensorFlow
     plan: FineTunePlan = field(default=_LESSON)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Final, Literal, TypeAlias
+from typing import ClassVar, Final, Literal, TypeAlias
 
 import numpy as np
 import streamlit as st
@@ -56,6 +56,7 @@ from ui.train.data import upload_hash
 from ui.workspace import current_workspace, refresh_stored_runs, report_store_problem, session_store
 
 __all__ = [
+    "CONTINUABLE_KEY",
     "ShownResult",
     "TrainingJob",
     "collect_finished_training",
@@ -68,6 +69,9 @@ __all__ = [
 JobState: TypeAlias = Literal[
     "starting", "queued", "running", "finished", "stopped", "failed", "cancelled"]
 ACTIVE_STATES: Final[tuple[JobState, ...]] = ("starting", "queued", "running")
+# In a stored run's settings: False for a run that cannot go on as a plain training (a
+# fine-tuning's phases); absent for the others.
+CONTINUABLE_KEY: Final = "continuable"
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,18 +102,23 @@ class RunRecorder:
     plan: EpochPlan | None = None  # made at the first epoch, from its weights' size
     _checkpoint: KerasModel | None = None  # built once, carries each epoch's weights
     settings: TrainingSettings = field(default_factory=TrainingSettings)  # as started
+    epochs_kept: int = 0  # finished epochs whose weights the store has
+
+    continuable: bool = True  # an interrupted run may go on from its last kept epoch
 
     @classmethod
     def begin(cls, store: Store, workspace_id: int, spec: ModelSpec, dataset: Dataset,
-              settings: TrainingSettings, params: int,
-              upload_hash: str | None = None) -> RunRecorder:
+              settings: TrainingSettings, params: int, upload_hash: str | None = None,
+              *, continuable: bool = True) -> RunRecorder:
+        stored = settings.to_dict() | ({} if continuable else {CONTINUABLE_KEY: False})
         run_id = store.start_run(
             workspace_id, architecture_json=dump_architecture(spec, indent=None),
-            settings=settings.to_dict(), dataset_name=dataset.name,
+            settings=stored, dataset_name=dataset.name,
             class_names=dataset.class_names, epochs_total=settings.epochs, params=params,
             upload_hash=upload_hash)
         return cls(store, workspace_id, run_id, spec, dataset, settings.epochs,
-                   get_settings().epoch_checkpoint_bytes, settings=settings)
+                   get_settings().epoch_checkpoint_bytes, settings=settings,
+                   continuable=continuable)
 
     def _bundle(self, model: KerasModel, accuracy: float | None,
                 finetune: FineTuneRecord | None = None) -> bytes:
@@ -131,6 +140,7 @@ class RunRecorder:
                                     epochs_completed=epochs_done,
                                     weights=self._bundle(self._checkpoint, None),
                                     checkpoint=npz if self.plan.keeps(epochs_done) else None)
+            self.epochs_kept = epochs_done
         except StoreError as error:
             self.problem = str(error)
 
@@ -157,9 +167,14 @@ class RunRecorder:
         except StoreError as error:
             self.problem = str(error)
 
-    def discard(self) -> None:
+    def end_early(self) -> None:
+        """A run that failed or was cancelled: kept as interrupted if an epoch finished
+        (so that it can be continued), otherwise removed."""
         try:
-            self.store.discard_run(self.run_id)
+            if self.epochs_kept and self.continuable:
+                self.store.interrupt_run(self.run_id)
+            else:
+                self.store.discard_run(self.run_id)
         except StoreError as error:
             self.problem = str(error)
 
@@ -182,6 +197,8 @@ class TrainingJob:
     source: DatasetSource | None = None  # where the ray backend finds the same data
     room_queue: RoomQueue | None = None  # the room's line when replicas share the store
     phase_boundary: int | None = None  # a fine-tuning's epoch where its phase 2 starts
+    initial_weights: Weights | None = None  # a continued run's start: its last kept epoch
+    continuable: ClassVar[bool] = True  # cut short, its run can go on as a plain training
 
     @property
     def active(self) -> bool:
@@ -217,8 +234,8 @@ class TrainingJob:
 
     def _train(self, fitted: Dataset) -> TrainingResult:
         """The training itself, on the dataset fitted to the model's input."""
-        return training_backend().train(
-            self.spec, fitted, self.settings, self.hooks(), source=self.source)
+        return training_backend().train(self.spec, fitted, self.settings, self.hooks(),
+                                        source=self.source, initial_weights=self.initial_weights)
 
     def run(self) -> None:
         try:
@@ -238,7 +255,7 @@ class TrainingJob:
         except Exception as error:  # the page must show a message, never a traceback
             self.error, self.state = failure_message(error), "failed"
         if self.state in ("cancelled", "failed") and self.recorder is not None:
-            self.recorder.discard()
+            self.recorder.end_early()
 
 
 def current_job() -> TrainingJob | None:
@@ -264,7 +281,7 @@ def start_training(spec: ModelSpec, dataset: Dataset,
 
 def launch_job(job: TrainingJob) -> TrainingJob:
     """Keep `job`'s run in the workspace, put it in the line and start its thread."""
-    job.recorder = _recorder(job.spec, job.dataset, job.settings)
+    job.recorder = _recorder(job.spec, job.dataset, job.settings, job.continuable)
     job.source = _dataset_source(job.dataset)
     job.room_queue = _room_queue()
     job.thread = threading.Thread(target=job.run, name="cnnviz-training", daemon=True)
@@ -290,8 +307,8 @@ def _dataset_source(dataset: Dataset) -> DatasetSource | None:
     return builtin_source(dataset) or (UploadedDataset(kept) if kept else None)
 
 
-def _recorder(spec: ModelSpec, dataset: Dataset,
-              settings: TrainingSettings) -> RunRecorder | None:
+def _recorder(spec: ModelSpec, dataset: Dataset, settings: TrainingSettings,
+              continuable: bool) -> RunRecorder | None:
     workspace, store = current_workspace(), session_store()
     if workspace is None or store is None:
         return None
@@ -299,7 +316,8 @@ def _recorder(spec: ModelSpec, dataset: Dataset,
     try:
         check_workspace_bytes(store.usage_bytes(workspace.id))
         return RunRecorder.begin(store, workspace.id, spec, dataset, settings,
-                                 summarize(spec).total_params, upload_hash(dataset))
+                                 summarize(spec).total_params, upload_hash(dataset),
+                                 continuable=continuable)
     except LimitError as error:
         show_notice(error.message)
         return None

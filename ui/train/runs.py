@@ -13,6 +13,7 @@ from cnnviz.train import TrainingRun
 from ui.state import RUNS_KEY
 from ui.table_widths import fitted_widths
 from ui.train.charts import runs_figure
+from ui.train.resume import continue_interrupted
 from ui.workspace import stored_runs
 
 __all__ = ["describe_changes", "runs_section"]
@@ -87,8 +88,10 @@ def runs_section() -> None:
     for run in interrupted:
         kept = (f"the weights of epoch {run.epochs_completed} are kept and Feature maps uses "
                 "them" if run.has_weights else "no epoch had finished, so no weights were kept")
-        st.info(f"Run {run.id} ({run.dataset_name}) was {run.status_text}: the server stopped "
-                f"during the training; {kept}.", icon=":material/history:")
+        st.info(f"Run {run.id} ({run.dataset_name}) was {run.status_text}: the training ended "
+                f"early (the server restarted, or the machine training it was lost); {kept}.",
+                icon=":material/history:")
+        continue_interrupted(run)
     if not runs:
         return
     rows = _rows(runs)
