@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from app_session import finished_job, open_app
 
+import ui.train.job
 import ui.workspace
 from cnnviz.archfile import dump_architecture
 from cnnviz.bundle import bundle_bytes
@@ -17,7 +18,8 @@ from cnnviz.data import load_dataset
 from cnnviz.keras_build import build_model
 from cnnviz.spec import ModelSpec
 from cnnviz.store import Store, open_store
-from cnnviz.train import TrainingSettings
+from cnnviz.train import TrainingError, TrainingHooks, TrainingSettings
+from ui.state import JOB_KEY
 from ui.train.job import RunRecorder, TrainingJob
 
 SPEC = ModelSpec.from_dict({
@@ -99,3 +101,34 @@ def test_a_run_cut_short_after_an_epoch_is_kept_and_one_before_is_removed(
     (kept,) = store.runs(workspace.id)
     assert (kept.id, kept.status, kept.epochs_completed) == (
         after_an_epoch.run_id, "interrupted", 1)
+
+
+class _LostAfterOneEpoch:
+    """A backend whose machine goes away after the first epoch, as a lost Ray node does."""
+
+    name = "ray"
+
+    def train(self, spec: ModelSpec, dataset: object, settings: TrainingSettings,
+              hooks: TrainingHooks, **_: object) -> None:
+        assert hooks.epoch_weights is not None
+        hooks.epoch_weights(1, build_model(spec, seed=3).get_weights())
+        raise TrainingError("The training was lost: the Ray node at 127.0.0.3 stopped.")
+
+
+def test_a_training_lost_after_an_epoch_says_it_can_be_continued(
+    monkeypatch: pytest.MonkeyPatch, store: Store
+) -> None:
+    workspace = store.open_workspace(None)
+    monkeypatch.setattr(ui.workspace, "_process_store", lambda: store)
+    monkeypatch.setattr(ui.workspace, "_browser_token", lambda: workspace.token)
+    monkeypatch.setattr(ui.train.job, "training_backend", _LostAfterOneEpoch)
+    at = open_app("pages/2_Train.py", SPEC, timeout=120)
+    at.button(key="train_start").click().run()
+    job = at.session_state[JOB_KEY]
+    job.thread.join(120)
+    at.run()
+    (run,) = store.runs(workspace.id)
+    assert (job.state, run.status, run.epochs_completed) == ("failed", "interrupted", 1)
+    message = " ".join(error.value for error in at.error)
+    assert "127.0.0.3" in message and f"*Continue run {run.id}* under Compare runs" in message
+    assert at.button(key=f"train_continue_{run.id}").label.startswith(f"Continue run {run.id}")

@@ -326,6 +326,16 @@ def _recorder(spec: ModelSpec, dataset: Dataset, settings: TrainingSettings,
         return None
 
 
+def _runs_from_store(job: TrainingJob) -> None:
+    """The session's runs as the workspace now has them, once `job` has written its own."""
+    workspace, store = current_workspace(), session_store()
+    if job.recorder is not None and workspace is not None and store is not None:
+        try:
+            refresh_stored_runs(store, workspace)
+        except StoreError as error:
+            report_store_problem(error)
+
+
 def collect_finished_training() -> bool:
     """Move a finished job's model, run and results into session state; True if it did."""
     job = current_job()
@@ -335,6 +345,7 @@ def collect_finished_training() -> bool:
     if job.recorder is not None and job.recorder.problem:
         report_store_problem(StoreError(job.recorder.problem))
     if job.result is None or job.x_test is None:
+        _runs_from_store(job)  # a run cut short may be kept, to be continued
         return True
     result = job.result
     runs = session_runs()
@@ -343,12 +354,7 @@ def collect_finished_training() -> bool:
     dataset = job.dataset
     runs.append(result.run(run_id, dataset.name, dataset.class_names))
     st.session_state[RUNS_KEY] = runs
-    workspace, store = current_workspace(), session_store()
-    if job.recorder is not None and workspace is not None and store is not None:
-        try:
-            refresh_stored_runs(store, workspace)
-        except StoreError as error:
-            report_store_problem(error)
+    _runs_from_store(job)
     st.session_state[TRAINED_KEY] = result.trained_model(
         dataset.name, dataset.class_names,
         job.recorder.run_id if job.recorder is not None else None)

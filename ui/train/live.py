@@ -120,7 +120,11 @@ def _running(job: TrainingJob) -> None:
 
 def _ended(job: TrainingJob) -> None:
     if job.state == "failed":
-        st.error(job.error or "The training failed.", icon=":material/error:")
+        recorder = job.recorder if job.continuable else None
+        kept = (f" Its weights after epoch {recorder.epochs_kept} are kept: *Continue run "
+                f"{recorder.run_id}* under Compare runs goes on from there."
+                if recorder is not None and recorder.epochs_kept else "")
+        st.error((job.error or "The training failed.") + kept, icon=":material/error:")
     elif job.state == "cancelled":
         st.info("The queued training was cancelled.", icon=":material/close:")
 
