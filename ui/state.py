@@ -126,6 +126,7 @@ class BroughtRun:
     owner: str  # their display name, as they typed it
     run_id: int
     weights_version: str  # the TrainedModel it describes
+    owner_id: int  # their workspace, where the run and its epochs are kept
 
 
 def trained_model() -> TrainedModel | None:

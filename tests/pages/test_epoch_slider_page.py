@@ -160,5 +160,5 @@ def test_without_a_stored_run_there_is_no_slider() -> None:
 
 
 def test_a_fine_tuning_s_slider_has_no_seeded_start() -> None:
-    assert RunEpochs(1, (1, 2), 3, 3, 0, "").options == (0, 1, 2, 3)
-    assert RunEpochs(1, (1, 2), 3, 3, 0, "", from_seed=False).options == (1, 2, 3)
+    assert RunEpochs(1, 7, (1, 2), 3, 3, 0, "").options == (0, 1, 2, 3)
+    assert RunEpochs(1, 7, (1, 2), 3, 3, 0, "", from_seed=False).options == (1, 2, 3)

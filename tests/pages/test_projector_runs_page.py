@@ -15,7 +15,7 @@ from room_session import room_store, signed_in_host
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.archfile import dump_architecture
-from cnnviz.bundle import bundle_bytes
+from cnnviz.bundle import bundle_bytes, weights_npz
 from cnnviz.data import array_to_image, load_dataset, to_model_input
 from cnnviz.keras_build import build_model
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec, MaxPooling2DSpec
@@ -49,8 +49,12 @@ def _shown(at: AppTest) -> str:
                      for element in getattr(at, kind))
 
 
+EPOCH_1_SEED = 5  # the weights the participant's run kept after its first epoch
+
+
 def _participant_with_trained_run(store: Store) -> tuple[int, int]:
-    """A participant (named `NAME`) whose finished run on digits kept seed-3 weights."""
+    """A participant (named `NAME`) whose finished run on digits kept seed-3 weights, and
+    seed-5 ones as its epoch 1."""
     participant = open_app()
     workspace = participant.session_state[WORKSPACE_KEY]
     store.set_display_name(workspace.id, NAME)
@@ -59,6 +63,8 @@ def _participant_with_trained_run(store: Store) -> tuple[int, int]:
     run_id = store.start_run(workspace.id, architecture_json=architecture,
                              settings={"epochs": 2}, dataset_name="digits",
                              class_names=classes, epochs_total=2, params=510)
+    store.record_epoch(run_id, history={"loss": [1.2]}, epochs_completed=1,
+                       checkpoint=weights_npz(build_model(THEIRS, seed=EPOCH_1_SEED), THEIRS))
     weights = bundle_bytes(build_model(THEIRS, seed=WEIGHTS_SEED), THEIRS,
                            dataset_name="digits", class_names=classes, test_accuracy=0.9)
     store.finish_run(run_id, status="finished",
@@ -112,6 +118,25 @@ def test_the_host_brings_a_run_with_its_weights_and_feature_maps_name_whose_it_i
     assert host.session_state[SPEC_KEY] == own  # the host's own model, one Undo away
     host.switch_page("pages/3_Feature_maps.py").run()
     assert "brought from the Host page" not in _shown(host)  # not their weights any more
+
+
+def test_a_brought_run_steps_through_the_epochs_its_owner_kept(store: Store) -> None:
+    owner, run_id = _participant_with_trained_run(store)
+    host = _host()
+    host.session_state["host_projected"] = Projected(owner, run_id)
+    host.run()
+    host.button(key="host_projector_bring").click().run()
+    host.switch_page("pages/3_Feature_maps.py").run()
+    assert host.select_slider(key="fm_epoch").options == ["0 (start)", "1", "2 (end)"]
+    host.select_slider(key="fm_epoch").set_value(1).run()
+    assert not host.exception, host.exception
+    digits = load_dataset("digits")
+    first_zero = digits.x_test[np.flatnonzero(digits.y_test == 0)[0]]
+    x = to_model_input(array_to_image(first_zero), THEIRS.input_shape)
+    at_epoch_1 = next(results for key, results in host.session_state["cnnviz_fm_results"].items()
+                      if "epoch1" in str(key))
+    np.testing.assert_allclose(at_epoch_1.activations[0].output,
+                               _keras_outputs(x, EPOCH_1_SEED)[0], rtol=1e-5, atol=1e-6)
 
 
 def test_the_projector_shows_the_runs_first_feature_maps_on_request(store: Store) -> None:

@@ -28,8 +28,10 @@ from cnnviz.featuremaps import (
     layer_kernels,
 )
 from cnnviz.settings import get_settings
+from cnnviz.store import Store, StoredRun
 from cnnviz.train import FINETUNE_KEY, epoch_plan, kept_epochs
 from ui.featuremaps.model import PageModel, seeded_model, spec_digest
+from ui.state import brought_run
 from ui.workspace import current_workspace, report_store_problem, session_store, stored_runs
 
 __all__ = ["RunEpochs", "choose_epoch", "epoch_label", "keep_playing", "next_epoch",
@@ -50,6 +52,7 @@ class RunEpochs:
     """What the slider offers for one run: 0 (the start), the kept epochs, the end."""
 
     run_id: int
+    owner_id: int  # the workspace that has the run: this session's, or a brought one's
     kept: tuple[int, ...]  # epochs with stored weights
     last: int  # the trained model's epoch (the end of the run)
     epochs_total: int
@@ -77,18 +80,35 @@ def next_epoch(options: tuple[int, ...], current: int) -> int | None:
     return later[0] if later else None
 
 
+def _owner_and_run(store: Store, run_id: int) -> tuple[int, StoredRun] | None:
+    """Whose run `run_id` is, and the run: this workspace's own, or the participant's run
+    the host brought (raises `StoreError`)."""
+    brought, workspace = brought_run(), current_workspace()
+    if brought is not None and brought.run_id == run_id:
+        owner_id, runs = brought.owner_id, store.runs(brought.owner_id)
+    elif workspace is not None:
+        owner_id, runs = workspace.id, stored_runs()
+    else:
+        return None
+    stored = next((run for run in runs if run.id == run_id), None)
+    return (owner_id, stored) if stored is not None else None
+
+
 def run_epochs(run_id: int) -> RunEpochs | None:
     """The run's epochs, read once per session from the store; None without a store or
-    for a run this workspace does not have."""
+    for a run neither this workspace has nor the host brought."""
     cache: dict[int, RunEpochs] = st.session_state.setdefault(_RUNS_KEY, {})
     if run_id in cache:
         return cache[run_id]
-    workspace, store = current_workspace(), session_store()
-    stored = next((run for run in stored_runs() if run.id == run_id), None)
-    if workspace is None or store is None or stored is None:
+    store = session_store()
+    if store is None:
         return None
     try:
-        sizes = store.epoch_checkpoints(workspace.id, run_id)
+        found = _owner_and_run(store, run_id)
+        if found is None:
+            return None
+        owner_id, stored = found
+        sizes = store.epoch_checkpoints(owner_id, run_id)
     except StoreError as error:
         report_store_problem(error)
         return None
@@ -102,7 +122,7 @@ def run_epochs(run_id: int) -> RunEpochs | None:
         note = plan.describe()
     else:  # stopped early, or trained under another bound
         note = f"Kept: epochs {', '.join(str(epoch) for epoch in sizes)}."
-    cache[run_id] = RunEpochs(run_id, tuple(sizes), max(1, stored.epochs_completed),
+    cache[run_id] = RunEpochs(run_id, owner_id, tuple(sizes), max(1, stored.epochs_completed),
                               stored.epochs_total, seed if isinstance(seed, int) else 0, note,
                               from_seed=FINETUNE_KEY not in stored.settings)
     return cache[run_id]
@@ -125,9 +145,9 @@ def _load_epoch(model: KerasModel, page: PageModel, epochs: RunEpochs, epoch: in
             epochs.start_weights = seeded_model(page.spec, epochs.seed).get_weights()
         model.set_weights(epochs.start_weights)
         return
-    workspace, store = current_workspace(), session_store()
-    raw = (store.epoch_weights(workspace.id, epochs.run_id, epoch)
-           if workspace is not None and store is not None else None)
+    store = session_store()
+    raw = (store.epoch_weights(epochs.owner_id, epochs.run_id, epoch)
+           if store is not None else None)
     if raw is None:
         raise BundleError(f"The weights of epoch {epoch} are no longer in the store.")
     set_weights_from_npz(model, page.spec, raw, what=f"epoch {epoch}")

@@ -131,7 +131,7 @@ def _bring(spec: ModelSpec, name: str, store: Store, owner_id: int,
         show_notice(f"{shown}'s model is on your Build page (yours is one Undo away), but "
                     f"the weights of run {run.id} could not be loaded: {error}")
         return
-    st.session_state[BROUGHT_KEY] = BroughtRun(name, run.id, record.weights_version)
+    st.session_state[BROUGHT_KEY] = BroughtRun(name, run.id, record.weights_version, owner_id)
     show_notice(f"{shown}'s run {run.id} is on your Build page with its trained weights: "
                 "Feature maps shows what it learned. Yours is one Undo away.")
 
