@@ -15,6 +15,7 @@ import streamlit as st
 
 from cnnviz.archfile import dump_architecture, load_architecture
 from cnnviz.bundle import BundleError, LoadedBundle, load_bundle
+from cnnviz.data import Dataset, DatasetError, load_dataset, load_upload
 from cnnviz.errors import DisplayNameError, LimitError, SpecError, StoreError
 from cnnviz.limits import check_workspace_bytes
 from cnnviz.settings import get_settings
@@ -45,6 +46,7 @@ __all__ = [
     "save_workspace",
     "session_store",
     "stored_run_bundle",
+    "stored_run_dataset",
     "stored_runs",
     "workspace_panel",
 ]
@@ -233,6 +235,18 @@ def stored_run_bundle(store: Store, owner_id: int, run_id: int) -> LoadedBundle:
 
     Raises `BundleError` (no weights, or damaged ones), `LimitError`, `StoreError`."""
     return load_bundle(store.run_weights(owner_id, run_id) or b"")
+
+
+def stored_run_dataset(store: Store, owner_id: int, run: StoredRun) -> Dataset:
+    """The dataset run `run` (of workspace `owner_id`) trained on: the upload the workspace
+    kept, or a built-in made again. Raises `DatasetError`, `StoreError`."""
+    if run.upload_hash is None:
+        return load_dataset(run.dataset_name)
+    kept = store.kept_upload(owner_id, run.upload_hash)
+    if kept is None:
+        raise DatasetError(f"{run.dataset_name} was an upload that the workspace no longer "
+                           "keeps: upload it again on the Train page.")
+    return load_upload(*kept, max_bytes=get_settings().max_upload_bytes)
 
 
 def adopt_stored_run(store: Store, owner_id: int, run: StoredRun) -> TrainedModel:

@@ -15,6 +15,7 @@ from cnnviz.data.datasets import (
     keras_datasets_dir,
     load_any,
     load_dataset,
+    load_upload,
     missing_download,
 )
 from cnnviz.data.image_folder import (
@@ -77,6 +78,7 @@ __all__ = [
     "load_dataset",
     "load_image_folder",
     "load_npz",
+    "load_upload",
     "missing_download",
     "read_image_size",
     "read_source_bytes",

@@ -26,6 +26,7 @@ __all__ = [
     "keras_datasets_dir",
     "load_any",
     "load_dataset",
+    "load_upload",
     "missing_download",
 ]
 
@@ -203,6 +204,17 @@ def load_dataset(name: str, *, seed: int = 0) -> Dataset:
         raise DatasetError(f"Expected seed as a whole number >= 0. Received: seed={seed!r}")
     with _LOAD_LOCKS[key]:
         return _cached_builtin(key, int(seed) if key in ("digits", "shapes") else 0)
+
+
+def load_upload(filename: str, data: bytes, *, max_bytes: int) -> Dataset:
+    """An uploaded file's dataset, named after the file: a .npz (x_train, y_train, x_test,
+    y_test) or a .zip with one folder of images per class."""
+    stem = filename.rsplit(".", 1)[0] or "upload"
+    if filename.lower().endswith(".npz"):
+        return load_npz(data, name=stem, max_bytes=max_bytes)
+    if filename.lower().endswith(".zip"):
+        return load_image_folder(data, name=stem, max_bytes=max_bytes)
+    raise DatasetError(f"Expected a .npz file or a .zip of class folders. Received: {filename!r}")
 
 
 def load_any(source: str) -> Dataset:

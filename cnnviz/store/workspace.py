@@ -457,18 +457,24 @@ class Store:
                     filename=filename[:255], size_bytes=len(data), created_at=time.time()))
         return content_hash
 
-    def upload_data(self, workspace_id: int, content_hash: str) -> bytes | None:
-        """An upload of this workspace's by its hash, or None where it is gone."""
+    def kept_upload(self, workspace_id: int, content_hash: str) -> tuple[str, bytes] | None:
+        """An upload of this workspace's by its hash: its file name and bytes, or None
+        where it is gone."""
         with self._transaction("find the upload") as db:
-            known = db.execute(sa.select(uploads.c.content_hash).where(
+            known = db.execute(sa.select(uploads.c.filename).where(
                 uploads.c.participant_id == workspace_id,
                 uploads.c.content_hash == content_hash)).first()
         if known is None or self.upload_folder is None:
             return None
         try:
-            return (self.upload_folder / content_hash).read_bytes()
+            return known.filename, (self.upload_folder / content_hash).read_bytes()
         except OSError:
             return None
+
+    def upload_data(self, workspace_id: int, content_hash: str) -> bytes | None:
+        """An upload of this workspace's by its hash, or None where it is gone."""
+        kept = self.kept_upload(workspace_id, content_hash)
+        return kept[1] if kept is not None else None
 
     def _uploads(self, workspace_id: int) -> list[sa.Row[Any]]:
         with self._transaction("list your uploads") as db:

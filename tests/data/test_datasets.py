@@ -22,6 +22,7 @@ from cnnviz.data import (
     generate_shapes,
     load_any,
     load_dataset,
+    load_upload,
     stratified_split,
 )
 
@@ -379,6 +380,20 @@ def test_load_any_explains_what_it_accepts(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(DatasetError, match="not a .npz file"):
         load_any(str(tmp_path / "notes.txt"))
+
+
+def test_an_upload_loads_as_its_file_would_named_after_it(tmp_path: Path) -> None:
+    x = np.zeros((4, 3, 3), np.uint8)
+    np.savez(tmp_path / "mine.npz", x_train=x, y_train=[0, 1, 0, 1], x_test=x, y_test=[1, 0, 1, 0])
+    write_class_zip(tmp_path / "colours.zip")
+    for name in ("mine.npz", "colours.zip"):
+        uploaded = load_upload(name.upper(), (tmp_path / name).read_bytes(), max_bytes=10**6)
+        from_file = load_any(str(tmp_path / name))
+        assert uploaded.name == name.split(".")[0].upper() and uploaded.class_names == \
+            from_file.class_names
+        np.testing.assert_array_equal(uploaded.x_train, from_file.x_train)
+    with pytest.raises(DatasetError, match="Expected a .npz file or a .zip"):
+        load_upload("notes.txt", b"hello", max_bytes=10**6)
 
 
 def test_builtin_names_are_the_documented_ones() -> None:

@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from app_session import finished_job, open_app
+from training_data import save_stripes_npz, tiny_spec
 
 import ui.train.job
 import ui.workspace
 from cnnviz.archfile import dump_architecture
 from cnnviz.bundle import bundle_bytes
-from cnnviz.data import load_dataset
+from cnnviz.data import load_dataset, load_upload
 from cnnviz.keras_build import build_model
 from cnnviz.spec import ModelSpec
 from cnnviz.store import Store, open_store
@@ -132,3 +133,27 @@ def test_a_training_lost_after_an_epoch_says_it_can_be_continued(
     message = " ".join(error.value for error in at.error)
     assert "127.0.0.3" in message and f"*Continue run {run.id}* under Compare runs" in message
     assert at.button(key=f"train_continue_{run.id}").label.startswith(f"Continue run {run.id}")
+
+
+def test_an_interrupted_run_on_a_kept_upload_continues_on_that_upload(
+    monkeypatch: pytest.MonkeyPatch, store: Store, tmp_path: Path
+) -> None:
+    workspace = store.open_workspace(None)
+    data = save_stripes_npz(tmp_path).read_bytes()
+    content_hash = store.keep_upload(workspace.id, "stripes.npz", data)
+    spec, classes = tiny_spec(), ["left", "right"]
+    run_id = store.start_run(
+        workspace.id, architecture_json=dump_architecture(spec, indent=None),
+        settings=TrainingSettings(epochs=2, batch_size=16).to_dict(), dataset_name="stripes",
+        class_names=classes, epochs_total=2, params=1234, upload_hash=content_hash)
+    store.record_epoch(run_id, history={"loss": [0.7]}, epochs_completed=1,
+                       weights=bundle_bytes(build_model(spec, seed=9), spec,
+                                            dataset_name="stripes", class_names=classes))
+    store.interrupt_run(run_id)
+    monkeypatch.setattr(ui.workspace, "_process_store", lambda: store)
+    monkeypatch.setattr(ui.workspace, "_browser_token", lambda: workspace.token)
+    at = open_app("pages/2_Train.py", spec, timeout=120)
+    job = finished_job(at, f"train_continue_{run_id}", TrainingJob)
+    uploaded = load_upload("stripes.npz", data, max_bytes=len(data))
+    assert job.dataset.name == "stripes" and job.settings.epochs == 1
+    np.testing.assert_array_equal(job.dataset.x_train, uploaded.x_train)

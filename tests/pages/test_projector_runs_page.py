@@ -13,14 +13,16 @@ import pytest
 from app_session import open_app
 from room_session import room_store, signed_in_host
 from streamlit.testing.v1 import AppTest
+from training_data import save_stripes_npz, tiny_spec
 
 from cnnviz.archfile import dump_architecture
 from cnnviz.bundle import bundle_bytes, weights_npz
-from cnnviz.data import array_to_image, load_dataset, to_model_input
+from cnnviz.data import array_to_image, load_dataset, load_upload, to_model_input
 from cnnviz.keras_build import build_model
 from cnnviz.layers import Conv2DSpec, DenseSpec, FlattenSpec, MaxPooling2DSpec
 from cnnviz.spec import ModelSpec
 from cnnviz.store import Store
+from ui.host.preview import run_preview
 from ui.host.projector import Projected
 from ui.markdown import escape_markdown
 from ui.state import BROUGHT_KEY, SPEC_KEY, TRAINED_KEY, WORKSPACE_KEY
@@ -158,6 +160,32 @@ def test_the_projector_shows_the_runs_first_feature_maps_on_request(store: Store
     host.run()  # kept: the next refresh draws it again without building the model again
     assert host.session_state["host_projector_previews"][run_id] is preview
     assert "5 maps of 6×6" in _shown(host)
+
+
+def test_a_run_on_a_kept_upload_previews_a_test_image_of_that_upload(
+    store: Store, tmp_path: Path,
+) -> None:
+    owner = store.open_workspace(None).id
+    data = save_stripes_npz(tmp_path).read_bytes()
+    spec, classes = tiny_spec(), ["left", "right"]
+    run_id = store.start_run(owner, architecture_json=dump_architecture(spec, indent=None),
+                             settings={}, dataset_name="stripes", class_names=classes,
+                             epochs_total=1, params=1,
+                             upload_hash=store.keep_upload(owner, "stripes.npz", data))
+    store.finish_run(run_id, status="finished", history={"loss": [1.0]}, epochs_completed=1,
+                     test_accuracy=0.5, test_loss=1.0, test_images=40, confusion=[[1]],
+                     seconds_per_epoch=1.0, weights=bundle_bytes(
+                         build_model(spec, seed=WEIGHTS_SEED), spec, dataset_name="stripes",
+                         class_names=classes))
+    (run,) = store.runs(owner)
+    preview = run_preview(store, owner, run)
+    stripes = load_upload("stripes.npz", data, max_bytes=len(data))
+    first_label = stripes.class_names[int(stripes.y_test[0])]
+    assert preview.image_label == f"{first_label} · stripes test image 1"
+    x = to_model_input(array_to_image(stripes.x_test[0]), spec.input_shape)
+    conv = build_model(spec, seed=WEIGHTS_SEED).layers[0]
+    np.testing.assert_allclose(preview.maps, np.asarray(conv(x[None]))[0], rtol=1e-5,
+                               atol=1e-6)
 
 
 def test_damaged_weights_give_a_message_and_the_architecture_still_comes(

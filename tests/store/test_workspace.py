@@ -196,6 +196,7 @@ def test_a_run_on_an_uploaded_dataset_finds_its_data_again(store: Store) -> None
     (run,) = store.runs(workspace.id)
     assert run.upload_hash == content_hash
     assert store.upload_data(workspace.id, run.upload_hash) == data
+    assert store.kept_upload(workspace.id, run.upload_hash) == ("mine.npz", data)
     with zipfile.ZipFile(io.BytesIO(store.export_zip(workspace.id))) as archive:
         assert json.loads(archive.read("workspace.json"))["runs"][0]["upload_sha256"] \
             == content_hash

@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.bundle import BundleError
-from cnnviz.data import DatasetError, ImageError, array_to_image, load_dataset
+from cnnviz.data import DatasetError, ImageError, array_to_image
 from cnnviz.errors import LimitError, StoreError
 from cnnviz.featuremaps import CONV_LIKE_TYPES, extract_activations
 from cnnviz.shapes import summarize
@@ -19,7 +19,7 @@ from cnnviz.store import Store, StoredRun
 from ui.featuremaps.image import SAMPLE, ChosenImage, model_view, shown_picture
 from ui.featuremaps.model import ImageResults
 from ui.featuremaps.render import layer_mosaic, layer_title, show_png
-from ui.workspace import stored_run_bundle
+from ui.workspace import stored_run_bundle, stored_run_dataset
 
 __all__ = ["PreviewError", "RunPreview", "feature_maps_preview", "run_preview"]
 
@@ -52,7 +52,7 @@ def run_preview(store: Store, owner_id: int, run: StoredRun) -> RunPreview:
     if layer is None:
         raise PreviewError(f"Run {run.id}'s model has no convolution layer, so it has no "
                            "feature maps to show.")
-    dataset = load_dataset(run.dataset_name)
+    dataset = stored_run_dataset(store, owner_id, run)
     label = dataset.class_names[int(dataset.y_test[0])]
     chosen = ChosenImage(array_to_image(dataset.x_test[0]),
                          f"{label} · {dataset.name} test image 1", SAMPLE)

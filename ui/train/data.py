@@ -21,8 +21,7 @@ from cnnviz.data import (
     check_input_shape,
     fit_to_input,
     load_dataset,
-    load_image_folder,
-    load_npz,
+    load_upload,
     missing_download,
 )
 from cnnviz.errors import LimitError
@@ -116,15 +115,11 @@ def _uploaded() -> Dataset | None:
     cached = st.session_state.get(_UPLOADED_KEY)
     if not (isinstance(cached, tuple) and cached[0] == upload.file_id):
         limit = get_settings().max_upload_bytes
-        stem = upload.name.rsplit(".", 1)[0] or "upload"
         try:
             with st.spinner(f"Reading {upload.name}…"):
                 data = upload.getvalue()
                 check_upload_bytes(len(data), upload.name)
-                if upload.name.lower().endswith(".npz"):
-                    loaded: Dataset | str = load_npz(data, name=stem, max_bytes=limit)
-                else:
-                    loaded = load_image_folder(data, name=stem, max_bytes=limit)
+                loaded: Dataset | str = load_upload(upload.name, data, max_bytes=limit)
         except (DatasetError, LimitError) as error:
             loaded = f"{upload.name}: {error}"
         cached = (upload.file_id, loaded)

@@ -12,14 +12,14 @@ import streamlit as st
 
 from cnnviz.archfile import load_architecture
 from cnnviz.bundle import BundleError, load_bundle
-from cnnviz.data import BUILTIN_DATASETS, DatasetError, load_dataset
+from cnnviz.data import DatasetError
 from cnnviz.errors import LimitError, SpecError, StoreError
 from cnnviz.store import StoredRun
 from cnnviz.store.runs import run_settings
 from ui.lesson import lesson_refuses_training
 from ui.state import show_notice
 from ui.train.job import CONTINUABLE_KEY, TrainingJob, launch_job, training_in_progress
-from ui.workspace import current_workspace, session_store
+from ui.workspace import current_workspace, session_store, stored_run_dataset
 
 __all__ = ["continue_interrupted"]
 
@@ -34,7 +34,7 @@ def _continue(run: StoredRun) -> None:
         return
     try:
         spec = load_architecture(run.architecture_json)
-        dataset = load_dataset(run.dataset_name)
+        dataset = stored_run_dataset(store, workspace.id, run)
         start = load_bundle(store.run_weights(workspace.id, run.id) or b"").model.get_weights()
     except (SpecError, DatasetError, BundleError, LimitError, StoreError) as error:
         show_notice(f"Run {run.id} could not be continued: {error}")
@@ -50,13 +50,9 @@ def _continue(run: StoredRun) -> None:
 
 def continue_interrupted(run: StoredRun) -> None:
     """Under an interrupted run's notice: the button that trains its remaining epochs
-    from its last kept epoch, or why it cannot."""
+    from its last kept epoch (a notice says why, where that cannot be done)."""
     left = _epochs_left(run)
     if not run.has_weights or left <= 0 or run.settings.get(CONTINUABLE_KEY) is False:
-        return
-    if run.dataset_name not in BUILTIN_DATASETS:
-        st.caption(f"Run {run.id} trained on an uploaded dataset: upload it again and train "
-                   "to go on.")
         return
     st.button(f"Continue run {run.id}: {left} more epoch{'' if left == 1 else 's'} from "
               f"epoch {run.epochs_completed}", key=f"train_continue_{run.id}",
