@@ -214,3 +214,14 @@ def download_file(page: Any, button: Any) -> bytes:
     with page.expect_download(timeout=90_000) as second:
         button.click(timeout=120_000)
     return Path(second.value.path()).read_bytes()
+
+
+def decoded_widths(images: Any) -> list[int]:
+    """Each image's decoded width (0: broken), once the browser has finished loading it:
+    right after a rerun, the newest images may still be on their way."""
+    for index in range(images.count()):
+        images.nth(index).evaluate(
+            "img => img.complete || new Promise(done => {"
+            " img.addEventListener('load', done); img.addEventListener('error', done); })")
+    widths: list[int] = images.evaluate_all("els => els.map(e => e.naturalWidth)")
+    return widths

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from browser_session import decoded_widths
 from PIL import Image
 
 from cnnviz.presets import get_preset
@@ -62,8 +63,7 @@ def test_uploading_an_image_shows_every_layers_mosaic(
     # original + model view + one mosaic per spatial layer, all decoded by the browser
     images = _mosaics(page)
     assert images.count() >= 2 + SPATIAL_LAYERS
-    widths = images.evaluate_all("els => els.map(e => e.naturalWidth)")
-    assert all(width > 0 for width in widths)
+    assert all(width > 0 for width in decoded_widths(images))
     assert page.locator('[data-testid="stException"]').count() == 0
     mosaics = download(page, page.get_by_role("button", name="Download all mosaics (.zip)"))
     names = zipfile.ZipFile(io.BytesIO(mosaics)).namelist()

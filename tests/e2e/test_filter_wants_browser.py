@@ -8,7 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from browser_session import TRAINING_TIMEOUT_MS, open_trained_feature_maps, train_epochs
+from browser_session import (
+    TRAINING_TIMEOUT_MS,
+    decoded_widths,
+    open_trained_feature_maps,
+    train_epochs,
+)
 
 from cnnviz.presets import get_preset
 from cnnviz.urlcodec import encode_spec
@@ -19,9 +24,7 @@ COMPUTE_TIMEOUT_MS = 120_000
 
 
 def _decoded_images(scope: Any) -> list[int]:
-    widths: list[int] = scope.locator('[data-testid="stImage"] img').evaluate_all(
-        "els => els.map(e => e.naturalWidth)")
-    return widths
+    return decoded_widths(scope.locator('[data-testid="stImage"] img'))
 
 
 def _fits_the_width(page: Any) -> bool:
