@@ -103,7 +103,6 @@ class RunRecorder:
     _checkpoint: KerasModel | None = None  # built once, carries each epoch's weights
     settings: TrainingSettings = field(default_factory=TrainingSettings)  # as started
     epochs_kept: int = 0  # finished epochs whose weights the store has
-
     continuable: bool = True  # an interrupted run may go on from its last kept epoch
 
     @classmethod
