@@ -21,7 +21,7 @@ from cnnviz.spec import ModelSpec
 from cnnviz.store import Store, open_store
 from cnnviz.train import TrainingError, TrainingHooks, TrainingSettings
 from ui.state import JOB_KEY
-from ui.train.job import RunRecorder, TrainingJob
+from ui.train.job import CONTINUES_KEY, RunRecorder, TrainingJob
 
 SPEC = ModelSpec.from_dict({
     "name": "digits-small", "input_shape": [8, 8, 1],
@@ -81,6 +81,9 @@ def test_an_interrupted_run_continues_from_its_last_kept_epoch(
     newest = store.runs(workspace.id)[-1]
     assert (newest.id, newest.status, newest.epochs_completed) == (
         job.recorder.run_id if job.recorder else None, "finished", 1)
+    assert newest.settings[CONTINUES_KEY] == run_id
+    assert f"Run {newest.id} continued it from epoch 2." in [c.value for c in at.caption]
+    assert f"train_continue_{run_id}" not in [button.key for button in at.button]
 
 
 def test_a_run_cut_short_after_an_epoch_is_kept_and_one_before_is_removed(
@@ -157,3 +160,4 @@ def test_an_interrupted_run_on_a_kept_upload_continues_on_that_upload(
     uploaded = load_upload("stripes.npz", data, max_bytes=len(data))
     assert job.dataset.name == "stripes" and job.settings.epochs == 1
     np.testing.assert_array_equal(job.dataset.x_train, uploaded.x_train)
+    assert store.runs(workspace.id)[-1].upload_hash == content_hash  # it can go on again

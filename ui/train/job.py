@@ -57,6 +57,7 @@ from ui.workspace import current_workspace, refresh_stored_runs, report_store_pr
 
 __all__ = [
     "CONTINUABLE_KEY",
+    "CONTINUES_KEY",
     "ShownResult",
     "TrainingJob",
     "collect_finished_training",
@@ -72,6 +73,7 @@ ACTIVE_STATES: Final[tuple[JobState, ...]] = ("starting", "queued", "running")
 # In a stored run's settings: False for a run that cannot go on as a plain training (a
 # fine-tuning's phases); absent for the others.
 CONTINUABLE_KEY: Final = "continuable"
+CONTINUES_KEY: Final = "continues_run"  # a continuation's settings: the run it goes on from
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,8 +110,9 @@ class RunRecorder:
     @classmethod
     def begin(cls, store: Store, workspace_id: int, spec: ModelSpec, dataset: Dataset,
               settings: TrainingSettings, params: int, upload_hash: str | None = None,
-              *, continuable: bool = True) -> RunRecorder:
-        stored = settings.to_dict() | ({} if continuable else {CONTINUABLE_KEY: False})
+              *, continuable: bool = True, continues: int | None = None) -> RunRecorder:
+        stored = (settings.to_dict() | ({} if continuable else {CONTINUABLE_KEY: False})
+                  | ({} if continues is None else {CONTINUES_KEY: continues}))
         run_id = store.start_run(
             workspace_id, architecture_json=dump_architecture(spec, indent=None),
             settings=stored, dataset_name=dataset.name,
@@ -197,6 +200,8 @@ class TrainingJob:
     room_queue: RoomQueue | None = None  # the room's line when replicas share the store
     phase_boundary: int | None = None  # a fine-tuning's epoch where its phase 2 starts
     initial_weights: Weights | None = None  # a continued run's start: its last kept epoch
+    continues: int | None = None  # the interrupted run this one goes on from
+    upload_hash: str | None = None  # the kept upload it trains on, when not this session's
     continuable: ClassVar[bool] = True  # cut short, its run can go on as a plain training
 
     @property
@@ -280,8 +285,9 @@ def start_training(spec: ModelSpec, dataset: Dataset,
 
 def launch_job(job: TrainingJob) -> TrainingJob:
     """Keep `job`'s run in the workspace, put it in the line and start its thread."""
-    job.recorder = _recorder(job.spec, job.dataset, job.settings, job.continuable)
-    job.source = _dataset_source(job.dataset)
+    job.upload_hash = job.upload_hash or upload_hash(job.dataset)
+    job.recorder = _recorder(job)
+    job.source = _dataset_source(job.dataset, job.upload_hash)
     job.room_queue = _room_queue()
     job.thread = threading.Thread(target=job.run, name="cnnviz-training", daemon=True)
     st.session_state[JOB_KEY] = job
@@ -298,25 +304,23 @@ def _room_queue() -> RoomQueue | None:
         store is not None and host.store_url) else None
 
 
-def _dataset_source(dataset: Dataset) -> DatasetSource | None:
+def _dataset_source(dataset: Dataset, kept: str | None) -> DatasetSource | None:
     """For the ray backend: a built-in's name and seed, or a kept upload's content hash."""
     if get_settings().training_backend != "ray":
         return None
-    kept = upload_hash(dataset)
     return builtin_source(dataset) or (UploadedDataset(kept) if kept else None)
 
 
-def _recorder(spec: ModelSpec, dataset: Dataset, settings: TrainingSettings,
-              continuable: bool) -> RunRecorder | None:
+def _recorder(job: TrainingJob) -> RunRecorder | None:
     workspace, store = current_workspace(), session_store()
     if workspace is None or store is None:
         return None
 
     try:
         check_workspace_bytes(store.usage_bytes(workspace.id))
-        return RunRecorder.begin(store, workspace.id, spec, dataset, settings,
-                                 summarize(spec).total_params, upload_hash(dataset),
-                                 continuable=continuable)
+        return RunRecorder.begin(store, workspace.id, job.spec, job.dataset, job.settings,
+                                 summarize(job.spec).total_params, job.upload_hash,
+                                 continuable=job.continuable, continues=job.continues)
     except LimitError as error:
         show_notice(error.message)
         return None

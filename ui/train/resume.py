@@ -18,8 +18,14 @@ from cnnviz.store import StoredRun
 from cnnviz.store.runs import run_settings
 from ui.lesson import lesson_refuses_training
 from ui.state import show_notice
-from ui.train.job import CONTINUABLE_KEY, TrainingJob, launch_job, training_in_progress
-from ui.workspace import current_workspace, session_store, stored_run_dataset
+from ui.train.job import (
+    CONTINUABLE_KEY,
+    CONTINUES_KEY,
+    TrainingJob,
+    launch_job,
+    training_in_progress,
+)
+from ui.workspace import current_workspace, session_store, stored_run_dataset, stored_runs
 
 __all__ = ["continue_interrupted"]
 
@@ -45,7 +51,8 @@ def _continue(run: StoredRun) -> None:
         show_notice(f"Run {run.id} was not continued: {refusal}")
         return
     launch_job(TrainingJob(spec=spec, dataset=dataset, settings=settings,
-                           initial_weights=start))
+                           initial_weights=start, continues=run.id,
+                           upload_hash=run.upload_hash))
 
 
 def continue_interrupted(run: StoredRun) -> None:
@@ -53,6 +60,11 @@ def continue_interrupted(run: StoredRun) -> None:
     from its last kept epoch (a notice says why, where that cannot be done)."""
     left = _epochs_left(run)
     if not run.has_weights or left <= 0 or run.settings.get(CONTINUABLE_KEY) is False:
+        return
+    continuation = next((later.id for later in stored_runs()
+                         if later.settings.get(CONTINUES_KEY) == run.id), None)
+    if continuation is not None:
+        st.caption(f"Run {continuation} continued it from epoch {run.epochs_completed}.")
         return
     st.button(f"Continue run {run.id}: {left} more epoch{'' if left == 1 else 's'} from "
               f"epoch {run.epochs_completed}", key=f"train_continue_{run.id}",
