@@ -18,6 +18,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -248,15 +249,23 @@ def _job_on(settings: TrainingSettings) -> TrainingJob:
     return job
 
 
+def _the_apps_backend(cluster: str, monkeypatch: pytest.MonkeyPatch, method: str,
+                      page: ModuleType) -> list[str]:
+    """A Ray backend asking for the second node becomes `page`'s `training_backend`; its
+    `method` (train or fine_tune) notes where each training was placed in the list returned."""
+    placed: list[str] = []
+    backend = RayBackend(cluster, resources={"second_node": 1})
+    original = getattr(backend, method)
+    monkeypatch.setattr(backend, method, lambda what, data, plan, hooks, **kwargs: original(
+        what, data, plan, dataclasses.replace(hooks, on_placed=placed.append), **kwargs))
+    monkeypatch.setattr(page, "training_backend", lambda: backend)
+    return placed
+
+
 def test_the_app_job_trains_through_the_configured_backend(
     cluster: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    placed: list[str] = []
-    backend = RayBackend(cluster, resources={"second_node": 1})
-    train = backend.train
-    monkeypatch.setattr(backend, "train", lambda spec, data, settings, hooks, **kwargs: train(
-        spec, data, settings, dataclasses.replace(hooks, on_placed=placed.append), **kwargs))
-    monkeypatch.setattr(ui.train.job, "training_backend", lambda: backend)
+    placed = _the_apps_backend(cluster, monkeypatch, "train", ui.train.job)
     job = _job_on(SETTINGS)
     job.run()
     assert job.state == "finished" and job.progress is not None and placed == [SECOND_IP]
@@ -330,12 +339,7 @@ def test_a_stop_in_phase_1_on_ray_keeps_its_weights_and_skips_phase_2(cluster: s
 def test_the_app_fine_tunes_through_the_configured_backend(
     cluster: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    placed: list[str] = []
-    backend = RayBackend(cluster, resources={"second_node": 1})
-    fine_tune = backend.fine_tune
-    monkeypatch.setattr(backend, "fine_tune", lambda base, data, plan, hooks, **kwargs: fine_tune(
-        base, data, plan, dataclasses.replace(hooks, on_placed=placed.append), **kwargs))
-    monkeypatch.setattr(ui.train.finetune, "training_backend", lambda: backend)
+    placed = _the_apps_backend(cluster, monkeypatch, "fine_tune", ui.train.finetune)
     digits, base, plan = load_dataset("digits"), _base(), _plan()
     job = FineTuneJob(spec=finetune_spec(base.spec, plan.head, 10, 2), dataset=digits,
                       settings=plan.combined_settings, phase_boundary=1,
